@@ -7,6 +7,7 @@
 
 pub mod hashes;
 pub mod identifier;
+pub mod normalize;
 
 pub use hashes::{HexError, Md5, PdqHash, Sha1, Sha256};
 pub use identifier::IdentifierKind;
