@@ -1,0 +1,116 @@
+//! Hash-set file formats, in and out: Project VIC VICS JSON (1.x and 2.0,
+//! `#Media` hash sets and `#Cases` exports), INTERPOL ICSE CSV, plain CSV/TSV
+//! hash lists and PDQ lists; and the category schemes their labels belong to.
+//!
+//! This crate is pure format code: no database, no matching, no files opened
+//! by name. Readers take any `BufRead` and push entries to a callback as they
+//! are parsed; writers take an iterator of entries and any `Write`. The store
+//! and the CLI decide what a set is and where it lives.
+//!
+//! Invariants:
+//! * **Streaming.** No reader holds more than one entry at a time; memory is
+//!   flat in the file size apart from 8 bytes per entry for duplicate-`MediaID`
+//!   detection. Hundreds of MB of VICS parse in constant memory.
+//! * **Lossless.** A reader keeps every field it does not understand in
+//!   `extra`; writing an entry to its own format and reading it back yields an
+//!   entry with [`HashEntry::same_content`] (VICS -> VICS, `#Cases` -> `#Cases`,
+//!   ICSE -> ICSE, CSV -> CSV, PDQ list -> PDQ list).
+//! * **One error policy** (see [`error`]): bad entries are reported with line
+//!   (and column for JSON) and skipped; file-level corruption is fatal and the
+//!   caller refuses the whole import; `strict` turns the former into the latter.
+//! * **No media content** ever passes through here: digests and metadata only.
+
+pub mod category;
+mod detect;
+pub mod error;
+mod lenient;
+pub mod model;
+mod pdqlist;
+mod sink;
+mod tabular;
+pub mod vics;
+
+use std::io::{BufRead, BufReader, Read};
+use std::ops::ControlFlow;
+
+pub use category::{Category, CategoryScheme, NormalizedCategory, UnknownCategory};
+pub use detect::detect;
+pub use error::{EntryError, EntryErrorKind, ExportError, ImportError, SourcePos};
+pub use model::{AlternativeHash, CaseInfo, Format, HashEntry, HashSetMeta, MediaFile, VicsShape};
+pub use pdqlist::{PdqListSummary, read_pdq_list, write_pdq_list};
+pub use tabular::{
+    CSV_COLUMNS, CsvWriteOptions, ICSE_COLUMNS, read_delimited, read_icse, write_csv, write_icse,
+};
+pub use vics::{VicsWriteOptions, VicsWriter, read_vics, write_vics};
+
+/// How to read a file.
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    /// `None`: detect from the first bytes ([`detect`]).
+    pub format: Option<Format>,
+    /// `None`: implied by the file (VICS profile `UK` -> UK, `CUSTOM` ->
+    /// custom, otherwise Project VIC; a CSV category column -> custom).
+    pub scheme: Option<CategoryScheme>,
+    /// Stop at the first bad entry ([`ImportError::Entry`]) instead of
+    /// reporting it and going on.
+    pub strict: bool,
+}
+
+/// What an import saw, once the whole file was read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportReport {
+    pub meta: HashSetMeta,
+    /// Entries handed to the callback as `Ok`.
+    pub entries: u64,
+    /// Entry errors handed to the callback (each one a skipped entry).
+    pub errors: u64,
+}
+
+/// Skips a UTF-8 byte-order mark, which some VICS exporters write.
+pub(crate) fn skip_bom<R: BufRead>(r: &mut R) -> std::io::Result<()> {
+    if r.fill_buf()?.starts_with(b"\xEF\xBB\xBF") {
+        r.consume(3);
+    }
+    Ok(())
+}
+
+/// Reads a hash set in any supported format, detected unless
+/// `opts.format` names it. Each entry, or the error that replaced it, goes
+/// to `on_item` in file order; returning `ControlFlow::Break` stops the read
+/// with [`ImportError::Cancelled`].
+pub fn import<R, F>(input: R, opts: &ImportOptions, on_item: F) -> Result<ImportReport, ImportError>
+where
+    R: Read,
+    F: FnMut(Result<HashEntry, EntryError>) -> ControlFlow<()>,
+{
+    let mut input = BufReader::with_capacity(1 << 16, input);
+    skip_bom(&mut input)?;
+    let format = match opts.format {
+        Some(f) => f,
+        None => detect(input.fill_buf()?).ok_or(ImportError::UnknownFormat)?,
+    };
+    match format {
+        Format::Vics => read_vics(input, opts, on_item),
+        Format::IcseCsv => read_icse(input, opts, on_item),
+        Format::Delimited { delimiter } => read_delimited(input, Some(delimiter), opts, on_item),
+        Format::PdqList => read_pdq_list(input, opts, on_item),
+    }
+}
+
+/// Convenience for small sets and tests: reads everything into memory,
+/// returning the entries and the entry errors separately.
+pub fn import_all<R: Read>(
+    input: R,
+    opts: &ImportOptions,
+) -> Result<(ImportReport, Vec<HashEntry>, Vec<EntryError>), ImportError> {
+    let mut entries = Vec::new();
+    let mut errors = Vec::new();
+    let report = import(input, opts, |item| {
+        match item {
+            Ok(e) => entries.push(e),
+            Err(e) => errors.push(e),
+        }
+        ControlFlow::Continue(())
+    })?;
+    Ok((report, entries, errors))
+}

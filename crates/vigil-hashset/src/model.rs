@@ -1,0 +1,172 @@
+//! The format-independent shape of a hash set: a header ([`HashSetMeta`]) and
+//! a stream of [`HashEntry`] values.
+//!
+//! Invariant: everything a reader understood is in a typed field, everything
+//! else is kept verbatim in an `extra` map, so that writing an entry back to
+//! its own format and reading it again yields an equal entry
+//! ([`HashEntry::same_content`]). Media content is never here: only digests
+//! and metadata.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use vigil_domain::{Md5, PdqHash, Sha1, Sha256};
+
+use crate::category::{Category, CategoryScheme};
+use crate::error::SourcePos;
+
+/// The file formats this crate reads and writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    /// Project VIC VICS JSON (1.x `odata.metadata` or 2.0 `@odata.context`).
+    Vics,
+    /// INTERPOL ICSE hash export (`;`-delimited, fixed header).
+    IcseCsv,
+    /// CSV/TSV with a header naming hash columns; the delimiter byte.
+    Delimited { delimiter: u8 },
+    /// One 64-hex PDQ hash per line, optionally `,quality[,path]`.
+    PdqList,
+}
+
+/// The two VICS document shapes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum VicsShape {
+    /// `#Media`: `value` is a flat list of media records (a hash set).
+    Media,
+    /// `#Cases`: `value` is a list of cases, media under each case's `Media`.
+    Cases,
+}
+
+/// A case of a VICS `#Cases` export: every case-level field (`CaseID`,
+/// `CaseNumber`, `Contact*`, `SeizureDate`, ...) except `Media`, verbatim.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct CaseInfo {
+    pub fields: Map<String, Value>,
+}
+
+impl CaseInfo {
+    fn text(&self, key: &str) -> Option<String> {
+        match self.fields.get(key)? {
+            Value::String(s) => Some(s.clone()),
+            Value::Null => None,
+            other => Some(other.to_string()),
+        }
+    }
+    pub fn case_id(&self) -> Option<String> {
+        self.text("CaseID")
+    }
+    pub fn case_number(&self) -> Option<String> {
+        self.text("CaseNumber")
+    }
+}
+
+/// What a file says about the set as a whole.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HashSetMeta {
+    pub format: Format,
+    /// The scheme the categories were interpreted under.
+    pub scheme: CategoryScheme,
+    /// VICS: the raw `@odata.context` / `odata.metadata` value.
+    pub vics_context: Option<String>,
+    /// VICS: 1 for `odata.metadata` (1.x), 2 for `@odata.context` (2.0).
+    pub vics_major: Option<u8>,
+    /// VICS 2.0: the profile from the context URL (`Default`, `US`, `UK`, `CUSTOM`).
+    pub vics_profile: Option<String>,
+    /// VICS: the shape, from the context fragment or (if absent) the content.
+    pub vics_shape: Option<VicsShape>,
+    /// VICS `#Cases`: the cases, indexed by [`HashEntry::case`].
+    pub cases: Vec<CaseInfo>,
+    /// Top-level keys other than the context and `value`, verbatim.
+    pub extra: Map<String, Value>,
+}
+
+impl HashSetMeta {
+    pub fn new(format: Format, scheme: CategoryScheme) -> Self {
+        Self {
+            format,
+            scheme,
+            vics_context: None,
+            vics_major: None,
+            vics_profile: None,
+            vics_shape: None,
+            cases: Vec::new(),
+            extra: Map::new(),
+        }
+    }
+}
+
+/// One file a VICS media record was found as (`MediaFiles[]`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct MediaFile {
+    pub file_name: Option<String>,
+    pub file_path: Option<String>,
+    /// `MD5`, `Created`, `Written`, `Accessed`, `Unallocated`, `Deleted`,
+    /// `Parent*`, `PhysicalLocation`, `SourceID`, ... verbatim.
+    pub extra: Map<String, Value>,
+}
+
+/// An `AlternativeHashes[]` element that is not absorbed into a typed field.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct AlternativeHash {
+    pub hash_name: Option<String>,
+    pub hash_value: Option<String>,
+    pub extra: Map<String, Value>,
+}
+
+/// One known medium: its digests and what is known about it.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct HashEntry {
+    /// Where the entry starts in its source file (not part of its content).
+    pub pos: SourcePos,
+    /// VICS `#Cases`: index into [`HashSetMeta::cases`].
+    pub case: Option<u32>,
+    /// VICS `MediaID` / ICSE `Image ID`, as text.
+    pub media_id: Option<String>,
+    pub md5: Option<Md5>,
+    pub sha1: Option<Sha1>,
+    pub sha256: Option<Sha256>,
+    pub pdq: Option<PdqHash>,
+    /// PDQ quality 0..=100.
+    pub pdq_quality: Option<u8>,
+    /// Opaque PhotoDNA signature (base64 or hex, never interpreted).
+    pub photodna: Option<String>,
+    pub category: Option<Category>,
+    pub series: Option<String>,
+    pub victim_identified: Option<bool>,
+    pub offender_identified: Option<bool>,
+    pub is_distributed: Option<bool>,
+    pub is_precategorized: Option<bool>,
+    pub is_suspected: Option<bool>,
+    pub media_size: Option<u64>,
+    pub mime_type: Option<String>,
+    pub date_updated: Option<String>,
+    pub tags: Option<String>,
+    pub comments: Option<String>,
+    pub media_files: Vec<MediaFile>,
+    pub alternative_hashes: Vec<AlternativeHash>,
+    /// Every other field, verbatim (VICS `Exifs`, `RelativeFilePath`, OData
+    /// annotations; ICSE `NumberOfSubmissions`, `FileAvailable`, `MediaType`,
+    /// `Baseline`; unknown CSV columns as strings; PDQ-list `path`).
+    pub extra: Map<String, Value>,
+}
+
+impl HashEntry {
+    /// Equality of everything but the source position: what a round trip
+    /// through a writer and a reader must preserve.
+    pub fn same_content(&self, other: &Self) -> bool {
+        let mut a = self.clone();
+        a.pos = SourcePos::default();
+        let mut b = other.clone();
+        b.pos = SourcePos::default();
+        a == b
+    }
+
+    pub(crate) fn has_hash(&self) -> bool {
+        self.md5.is_some()
+            || self.sha1.is_some()
+            || self.sha256.is_some()
+            || self.pdq.is_some()
+            || self.photodna.is_some()
+    }
+}
