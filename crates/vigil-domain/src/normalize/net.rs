@@ -10,6 +10,7 @@
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
 /// Parses an address to its canonical form: IPv4 dotted quad, IPv6 in RFC
@@ -25,10 +26,13 @@ pub fn parse_ip(raw: &str) -> Option<IpAddr> {
     t.parse::<IpAddr>().ok().map(|ip| ip.to_canonical())
 }
 
-/// The first and last time something was seen, inclusive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// The first and last time something was seen, inclusive. Serialised as
+/// RFC 3339 strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct TimeWindow {
+    #[serde(with = "time::serde::rfc3339")]
     pub first: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
     pub last: OffsetDateTime,
 }
 

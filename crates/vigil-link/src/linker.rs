@@ -1,0 +1,620 @@
+//! Preparation (normalised forms), blocking indexes and candidate
+//! generation.
+
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
+
+use rayon::prelude::*;
+use vigil_domain::IdentifierKind;
+use vigil_domain::normalize::{
+    self, IpScope, SharedReason, TimeWindow, handle_forms, handle_key, handle_tokens, ip_scope,
+};
+
+use crate::config::LinkConfig;
+use crate::evidence::{BlockStats, Candidate, Evidence, EvidenceKind, LinkReport};
+use crate::model::{MediaRole, Profile};
+
+/// A handle or e-mail local part, in comparable form.
+#[derive(Debug, Clone)]
+pub(crate) struct Name {
+    pub raw: String,
+    pub key: String,
+    pub tokens: Vec<String>,
+    pub network: Option<String>,
+    pub source: String,
+    /// True for an e-mail local part, false for a handle.
+    pub from_email: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct PEmail {
+    pub raw: String,
+    pub norm: String,
+    pub source: String,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct PIp {
+    pub ip: IpAddr,
+    pub port: Option<u16>,
+    pub window: TimeWindow,
+    pub source: String,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct PRoom {
+    pub room: String,
+    pub window: TimeWindow,
+    pub source: String,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct PMedia {
+    pub hash: String,
+    pub role: MediaRole,
+    pub source: String,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct POther {
+    pub kind: IdentifierKind,
+    pub norm: String,
+    pub raw: String,
+    pub source: String,
+}
+
+/// One profile in comparable form.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Prepared {
+    pub names: Vec<Name>,
+    pub emails: Vec<PEmail>,
+    pub ips: Vec<PIp>,
+    pub rooms: Vec<PRoom>,
+    pub media: Vec<PMedia>,
+    pub others: Vec<POther>,
+}
+
+/// Blocking-key namespaces. A key is `namespace byte + value`.
+pub(crate) mod ns {
+    /// Exact handle key (and e-mail local part key).
+    pub const KEY: char = 'k';
+    /// Tokens, contiguous token runs and whole keys: containment.
+    pub const TOKEN: char = 't';
+    /// First / last characters of a key: Jaro–Winkler neighbours.
+    pub const PREFIX: char = 'p';
+    pub const SUFFIX: char = 's';
+    pub const EMAIL: char = 'e';
+    pub const IP: char = 'i';
+    /// CGNAT address with port.
+    pub const IP_PORT: char = 'j';
+    /// Room (for frequency only) and room + day (for blocking).
+    pub const ROOM: char = 'r';
+    pub const ROOM_DAY: char = 'd';
+    pub const MEDIA: char = 'm';
+    pub const OTHER: char = 'o';
+}
+
+fn bkey(ns: char, v: &str) -> String {
+    let mut s = String::with_capacity(v.len() + 1);
+    s.push(ns);
+    s.push_str(v);
+    s
+}
+
+/// Every contiguous run of up to 4 tokens, joined: the strings another key
+/// may equal for containment.
+pub(crate) fn token_runs(tokens: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    for i in 0..tokens.len() {
+        let mut s = String::new();
+        for t in tokens.iter().skip(i).take(4) {
+            s.push_str(t);
+            out.push(s.clone());
+        }
+    }
+    out
+}
+
+/// The candidate generator and scorer over one population.
+///
+/// Built once (normalising everything and building the inverted indexes),
+/// then asked for all candidates ([`Linker::candidates`]) or to explain any
+/// one pair ([`Linker::score_pair`]).
+pub struct Linker {
+    pub(crate) cfg: LinkConfig,
+    pub(crate) ids: Vec<i64>,
+    pub(crate) prep: Vec<Prepared>,
+    /// Blocking key → persons (indexes into `ids`), each person once.
+    pub(crate) blocks: HashMap<String, Vec<u32>>,
+    /// Evidence found by lookup rather than comparison (nick changes,
+    /// announcements), by ordered pair of indexes.
+    pub(crate) special: HashMap<(u32, u32), Vec<Evidence>>,
+    pub(crate) notes: Vec<String>,
+    by_id: HashMap<i64, u32>,
+}
+
+impl Linker {
+    /// Normalises every profile and builds the indexes. Values that cannot be
+    /// normalised are skipped with a note (never a panic: they come from
+    /// imports).
+    pub fn new(profiles: &[Profile], cfg: LinkConfig) -> Self {
+        let mut notes = Vec::new();
+        let prep: Vec<Prepared> = profiles.iter().map(|p| prepare(p, &mut notes)).collect();
+        let ids: Vec<i64> = profiles.iter().map(|p| p.person_id).collect();
+        let by_id = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (*id, i as u32))
+            .collect();
+        let mut linker = Self {
+            blocks: HashMap::new(),
+            special: HashMap::new(),
+            cfg,
+            ids,
+            prep,
+            notes,
+            by_id,
+        };
+        linker.build_blocks();
+        linker.build_special(profiles);
+        linker
+    }
+
+    /// Number of persons holding a blocking key's value.
+    pub(crate) fn df(&self, ns: char, v: &str) -> usize {
+        self.blocks.get(&bkey(ns, v)).map_or(0, Vec::len)
+    }
+
+    pub(crate) fn n_eff(&self) -> usize {
+        self.ids.len().max(self.cfg.reference_population)
+    }
+
+    /// Why an address cannot link, if it cannot: shared (CGNAT, listed,
+    /// seen for too many persons) or not globally unique (private, loopback).
+    pub(crate) fn ip_shared(&self, ip: IpAddr) -> Option<SharedReason> {
+        self.cfg
+            .shared
+            .shared_reason(ip, self.df(ns::IP, &ip.to_string()))
+    }
+
+    fn build_blocks(&mut self) {
+        let min_len = self.cfg.min_key_len;
+        let mut blocks: HashMap<String, Vec<u32>> = HashMap::new();
+        for (i, p) in self.prep.iter().enumerate() {
+            let mut keys: HashSet<String> = HashSet::new();
+            for n in &p.names {
+                keys.insert(bkey(ns::KEY, &n.key));
+                keys.insert(bkey(ns::TOKEN, &n.key));
+                for run in token_runs(&n.tokens) {
+                    if run.chars().count() >= 3 {
+                        keys.insert(bkey(ns::TOKEN, &run));
+                    }
+                }
+                let chars: Vec<char> = n.key.chars().collect();
+                if chars.len() >= min_len {
+                    let k = chars.len().min(5);
+                    keys.insert(bkey(ns::PREFIX, &chars[..k].iter().collect::<String>()));
+                    keys.insert(bkey(
+                        ns::SUFFIX,
+                        &chars[chars.len() - k..].iter().collect::<String>(),
+                    ));
+                }
+            }
+            for e in &p.emails {
+                keys.insert(bkey(ns::EMAIL, &e.norm));
+            }
+            for o in &p.ips {
+                keys.insert(bkey(ns::IP, &o.ip.to_string()));
+                if let (IpScope::Cgnat, Some(port)) = (ip_scope(o.ip), o.port) {
+                    keys.insert(bkey(ns::IP_PORT, &format!("{}:{port}", o.ip)));
+                }
+            }
+            for r in &p.rooms {
+                keys.insert(bkey(ns::ROOM, &r.room));
+                let first = r.window.first.unix_timestamp().div_euclid(86_400);
+                let last = r.window.last.unix_timestamp().div_euclid(86_400);
+                for day in first..=last.min(first + 13) {
+                    keys.insert(bkey(ns::ROOM_DAY, &format!("{}\u{1f}{day}", r.room)));
+                }
+            }
+            for m in &p.media {
+                keys.insert(bkey(ns::MEDIA, &m.hash));
+            }
+            for o in &p.others {
+                keys.insert(bkey(ns::OTHER, &format!("{}:{}", o.kind, o.norm)));
+            }
+            for k in keys {
+                blocks.entry(k).or_default().push(i as u32);
+            }
+        }
+        self.blocks = blocks;
+    }
+
+    /// Persons whose handle (not e-mail local part) has `key`, on `network`
+    /// when both sides name one.
+    fn handle_holders(&self, key: &str, network: Option<&str>) -> Vec<u32> {
+        let Some(list) = self.blocks.get(&bkey(ns::KEY, key)) else {
+            return Vec::new();
+        };
+        list.iter()
+            .copied()
+            .filter(|&i| {
+                self.prep[i as usize].names.iter().any(|n| {
+                    !n.from_email
+                        && n.key == key
+                        && match (network, n.network.as_deref()) {
+                            (Some(a), Some(b)) => a == b,
+                            _ => true,
+                        }
+                })
+            })
+            .collect()
+    }
+
+    fn add_special(&mut self, a: u32, b: u32, e: Evidence) {
+        if a == b {
+            return;
+        }
+        let key = (a.min(b), a.max(b));
+        let list = self.special.entry(key).or_default();
+        if !list
+            .iter()
+            .any(|x| x.kind == e.kind && x.detail == e.detail)
+        {
+            list.push(e);
+        }
+    }
+
+    fn build_special(&mut self, profiles: &[Profile]) {
+        // Nick changes: everyone holding the old or the new nick is the
+        // person who changed it — unless a nick is held by so many persons
+        // that the holder cannot be told (a "guest" renaming itself).
+        const MAX_HOLDERS: usize = 3;
+        for (i, p) in profiles.iter().enumerate() {
+            for nc in &p.nick_changes {
+                let network = nc.network.as_ref().map(|n| n.to_ascii_lowercase());
+                let (Some(old), Some(new)) = (handle_forms(&nc.old), handle_forms(&nc.new)) else {
+                    self.notes.push(format!(
+                        "person {}: nick change {:?} -> {:?} ({}) has an empty nick",
+                        p.person_id, nc.old, nc.new, nc.source
+                    ));
+                    continue;
+                };
+                let net = network.as_deref().or(old.network.as_deref());
+                let holders_old = self.handle_holders(&old.key, net);
+                let holders_new = self.handle_holders(&new.key, net);
+                if holders_old.len() > MAX_HOLDERS || holders_new.len() > MAX_HOLDERS {
+                    self.notes.push(format!(
+                        "nick change {:?} -> {:?} ({}) not used: the nicks are held by {} and {} persons, too many to attribute",
+                        nc.old, nc.new, nc.source, holders_old.len(), holders_new.len()
+                    ));
+                    continue;
+                }
+                let mut group: Vec<u32> = holders_old.iter().chain(&holders_new).copied().collect();
+                group.push(i as u32);
+                group.sort_unstable();
+                group.dedup();
+                let detail = format!(
+                    "{:?} changed nick to {:?}{} in one session (recorded for person {}), so the holders of both handles are one person",
+                    nc.old,
+                    nc.new,
+                    net.map(|n| format!(" on {n}")).unwrap_or_default(),
+                    p.person_id
+                );
+                for (x, &a) in group.iter().enumerate() {
+                    for &b in &group[x + 1..] {
+                        let e = Evidence {
+                            kind: EvidenceKind::NickChange,
+                            weight: self.cfg.weights.certain_bits,
+                            detail: detail.clone(),
+                            sources: vec![nc.source.clone()],
+                        };
+                        self.add_special(a, b, e);
+                    }
+                }
+            }
+        }
+        // Announcements: the announcer is linked to whoever holds the value.
+        for (i, p) in profiles.iter().enumerate() {
+            for an in &p.announced {
+                let holders: Vec<u32> = match an.kind {
+                    IdentifierKind::Handle => match handle_forms(&an.value) {
+                        Some(f) => self.handle_holders(&f.key, f.network.as_deref()),
+                        None => Vec::new(),
+                    },
+                    IdentifierKind::Email => match normalize::normalize_email(&an.value) {
+                        Ok(n) => self
+                            .blocks
+                            .get(&bkey(ns::EMAIL, &n))
+                            .cloned()
+                            .unwrap_or_default(),
+                        Err(_) => Vec::new(),
+                    },
+                    kind => match normalize::normalize(kind, &an.value) {
+                        Ok(n) => self
+                            .blocks
+                            .get(&bkey(ns::OTHER, &format!("{kind}:{n}")))
+                            .cloned()
+                            .unwrap_or_default(),
+                        Err(_) => Vec::new(),
+                    },
+                };
+                if holders.len() > self.cfg.max_block {
+                    self.notes.push(format!(
+                        "announcement of {} {:?} ({}) not used: held by {} persons",
+                        an.kind,
+                        an.value,
+                        an.source,
+                        holders.len()
+                    ));
+                    continue;
+                }
+                for h in holders {
+                    let e = Evidence {
+                        kind: EvidenceKind::Announced,
+                        weight: self.cfg.weights.announced_bits,
+                        detail: format!(
+                            "person {} announced the {} {:?} as their own, and person {} holds it",
+                            p.person_id, an.kind, an.value, self.ids[h as usize]
+                        ),
+                        sources: vec![an.source.clone()],
+                    };
+                    self.add_special(i as u32, h, e);
+                }
+            }
+        }
+    }
+
+    /// All pairs sharing at least one block no larger than its cap, plus
+    /// the pairs found by lookup. Sorted, without duplicates.
+    fn candidate_pairs(&self) -> (Vec<(u32, u32)>, BlockStats, Vec<String>) {
+        let mut stats = BlockStats {
+            persons: self.ids.len(),
+            blocks: self.blocks.len(),
+            ..BlockStats::default()
+        };
+        let mut oversized: Vec<(&String, usize)> = Vec::new();
+        let mut pairs: Vec<u64> = Vec::new();
+        for (k, list) in &self.blocks {
+            let first = k.chars().next().unwrap_or(ns::KEY);
+            let cap = match first {
+                ns::ROOM => continue, // frequency only
+                ns::ROOM_DAY => self.cfg.max_room_block,
+                _ => self.cfg.max_block,
+            };
+            if list.len() < 2 {
+                continue;
+            }
+            if first == ns::IP {
+                let ip = k[1..].parse::<IpAddr>().ok();
+                if ip.is_none_or(|ip| {
+                    !ip_scope(ip).globally_unique() || self.ip_shared(ip).is_some()
+                }) {
+                    continue;
+                }
+            }
+            if list.len() > cap {
+                oversized.push((k, list.len()));
+                continue;
+            }
+            for (x, &a) in list.iter().enumerate() {
+                for &b in &list[x + 1..] {
+                    let (lo, hi) = (a.min(b), a.max(b));
+                    pairs.push((u64::from(lo) << 32) | u64::from(hi));
+                }
+            }
+        }
+        for &(a, b) in self.special.keys() {
+            pairs.push((u64::from(a) << 32) | u64::from(b));
+        }
+        pairs.par_sort_unstable();
+        pairs.dedup();
+        stats.pairs_compared = pairs.len();
+        stats.oversized_blocks = oversized.len();
+        oversized.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        let mut notes: Vec<String> = oversized
+            .iter()
+            .take(20)
+            .map(|(k, n)| {
+                let (kind, value) = describe_block(k);
+                format!("{kind} {value:?} is shared by {n} persons: too common to compare them all, not used for candidate generation")
+            })
+            .collect();
+        if oversized.len() > 20 {
+            notes.push(format!(
+                "… and {} more oversized blocks",
+                oversized.len() - 20
+            ));
+        }
+        let pairs = pairs
+            .into_iter()
+            .map(|p| ((p >> 32) as u32, (p & 0xffff_ffff) as u32))
+            .collect();
+        (pairs, stats, notes)
+    }
+
+    /// Generates, scores and sorts the candidates at or above the threshold
+    /// (and all certain ones).
+    pub fn candidates(&self) -> LinkReport {
+        let (pairs, stats, block_notes) = self.candidate_pairs();
+        let threshold = self.cfg.threshold;
+        let mut candidates: Vec<Candidate> = pairs
+            .par_iter()
+            .filter_map(|&(a, b)| {
+                let c = self.score_indexes(a, b);
+                (c.certain || c.score >= threshold).then_some(c)
+            })
+            .collect();
+        sort_candidates(&mut candidates);
+        let mut notes = self.notes.clone();
+        notes.extend(block_notes);
+        LinkReport {
+            candidates,
+            stats,
+            notes,
+        }
+    }
+
+    /// Scores and explains one pair of persons, whatever the score (`None`
+    /// if either id is unknown or they are the same person).
+    pub fn score_pair(&self, a: i64, b: i64) -> Option<Candidate> {
+        let (&x, &y) = (self.by_id.get(&a)?, self.by_id.get(&b)?);
+        (x != y).then(|| self.score_indexes(x.min(y), x.max(y)))
+    }
+
+    /// The number of persons.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+}
+
+/// Certain first, then by score, then by ids (a stable order for review).
+pub fn sort_candidates(c: &mut [Candidate]) {
+    c.sort_by(|x, y| {
+        y.certain
+            .cmp(&x.certain)
+            .then(y.score.total_cmp(&x.score))
+            .then(x.a.cmp(&y.a))
+            .then(x.b.cmp(&y.b))
+    });
+}
+
+fn describe_block(k: &str) -> (&'static str, String) {
+    let mut chars = k.chars();
+    let first = chars.next().unwrap_or(ns::KEY);
+    let value: String = chars.as_str().replace('\u{1f}', " on day ");
+    let kind = match first {
+        ns::KEY => "handle key",
+        ns::TOKEN => "handle word",
+        ns::PREFIX => "handle prefix",
+        ns::SUFFIX => "handle suffix",
+        ns::EMAIL => "e-mail",
+        ns::IP => "IP address",
+        ns::IP_PORT => "CGNAT address and port",
+        ns::ROOM_DAY => "room",
+        ns::MEDIA => "media hash",
+        _ => "identifier",
+    };
+    (kind, value)
+}
+
+fn prepare(p: &Profile, notes: &mut Vec<String>) -> Prepared {
+    let mut out = Prepared::default();
+    for h in &p.handles {
+        match handle_forms(&h.raw) {
+            Some(f) => out.names.push(Name {
+                raw: h.raw.clone(),
+                key: f.key,
+                tokens: f.tokens,
+                network: h
+                    .network
+                    .as_ref()
+                    .map(|n| n.to_ascii_lowercase())
+                    .or(f.network),
+                source: h.source.clone(),
+                from_email: false,
+            }),
+            None => notes.push(format!(
+                "person {}: empty handle skipped ({})",
+                p.person_id, h.source
+            )),
+        }
+    }
+    for e in &p.emails {
+        match normalize::normalize_email(&e.raw) {
+            Ok(norm) => {
+                let local = normalize::email_local_part(&norm);
+                let key = handle_key(local);
+                if !key.is_empty() {
+                    out.names.push(Name {
+                        raw: e.raw.clone(),
+                        key,
+                        tokens: handle_tokens(local),
+                        network: None,
+                        source: e.source.clone(),
+                        from_email: true,
+                    });
+                }
+                out.emails.push(PEmail {
+                    raw: e.raw.clone(),
+                    norm,
+                    source: e.source.clone(),
+                });
+            }
+            Err(err) => notes.push(format!(
+                "person {}: e-mail skipped ({}): {err}",
+                p.person_id, e.source
+            )),
+        }
+    }
+    out.ips = p
+        .ips
+        .iter()
+        .map(|o| PIp {
+            ip: o.ip.to_canonical(),
+            port: o.port,
+            window: o.window,
+            source: o.source.clone(),
+        })
+        .collect();
+    for r in &p.rooms {
+        match normalize::normalize_room(&r.room) {
+            Ok(room) => out.rooms.push(PRoom {
+                room,
+                window: r.window,
+                source: r.source.clone(),
+            }),
+            Err(err) => notes.push(format!(
+                "person {}: room skipped ({}): {err}",
+                p.person_id, r.source
+            )),
+        }
+    }
+    for m in &p.media {
+        match normalize::normalize_media_hash(&m.hash) {
+            Ok(hash) => out.media.push(PMedia {
+                hash,
+                role: m.role,
+                source: m.source.clone(),
+            }),
+            Err(err) => notes.push(format!(
+                "person {}: media hash skipped ({}): {err}",
+                p.person_id, m.source
+            )),
+        }
+    }
+    for o in &p.others {
+        match normalize::normalize(o.kind, &o.value) {
+            Ok(norm) => out.others.push(POther {
+                kind: o.kind,
+                norm,
+                raw: o.value.clone(),
+                source: o.source.clone(),
+            }),
+            Err(err) => notes.push(format!(
+                "person {}: {} skipped ({}): {err}",
+                p.person_id, o.kind, o.source
+            )),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_runs_cover_contiguous_sequences() {
+        let t: Vec<String> = ["son", "of", "god"].iter().map(|s| s.to_string()).collect();
+        let runs = token_runs(&t);
+        for want in ["son", "sonof", "sonofgod", "of", "ofgod", "god"] {
+            assert!(runs.iter().any(|r| r == want), "{want}");
+        }
+        assert!(!runs.iter().any(|r| r == "songod"));
+    }
+}
