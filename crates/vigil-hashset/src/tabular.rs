@@ -7,8 +7,11 @@
 //! values, so that ICSE -> Vigil -> ICSE and ICSE -> VICS -> ICSE keep them.
 
 use std::borrow::Borrow;
-use std::io::{BufRead, Write};
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::io::{BufRead, Read, Write};
 use std::ops::ControlFlow;
+use std::rc::Rc;
 
 use serde_json::Value;
 use vigil_domain::{Md5, PdqHash, Sha1, Sha256};
@@ -286,6 +289,71 @@ fn row_to_entry(
     Ok(e)
 }
 
+/// Counts lines for the CSV reader, whose own line numbers are wrong after
+/// skipped blank lines and with CRLF. The tap records every newline it hands
+/// to csv (offset, and whether it ends a blank line); a record's line is one
+/// plus the newlines before its byte offset, plus the blank lines csv skipped
+/// at the start of the record. Only csv's read-ahead is ever queued.
+struct NewlineTap<R> {
+    inner: R,
+    offset: u64,
+    line_start: u64,
+    blank: bool,
+    newlines: Rc<RefCell<VecDeque<Newline>>>,
+}
+
+struct Newline {
+    at: u64,
+    line_start: u64,
+    blank: bool,
+}
+
+impl<R: Read> Read for NewlineTap<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut q = self.newlines.borrow_mut();
+        for (i, &b) in buf[..n].iter().enumerate() {
+            let at = self.offset + i as u64;
+            if b == b'\n' {
+                q.push_back(Newline {
+                    at,
+                    line_start: self.line_start,
+                    blank: self.blank,
+                });
+                self.line_start = at + 1;
+                self.blank = true;
+            } else if !b.is_ascii_whitespace() {
+                self.blank = false;
+            }
+        }
+        self.offset += n as u64;
+        Ok(n)
+    }
+}
+
+struct LineCounter {
+    newlines: Rc<RefCell<VecDeque<Newline>>>,
+    passed: u64,
+}
+
+impl LineCounter {
+    /// Line of a record starting at a byte offset; ask in increasing order.
+    fn line_of(&mut self, pos: Option<&csv::Position>) -> u64 {
+        let Some(byte) = pos.map(csv::Position::byte) else {
+            return 0;
+        };
+        let mut q = self.newlines.borrow_mut();
+        while q
+            .front()
+            .is_some_and(|nl| nl.at < byte || (nl.blank && nl.line_start >= byte))
+        {
+            q.pop_front();
+            self.passed += 1;
+        }
+        self.passed + 1
+    }
+}
+
 fn read_rows<R, F>(
     input: R,
     delimiter: u8,
@@ -298,6 +366,18 @@ where
     R: BufRead,
     F: FnMut(Result<HashEntry, EntryError>) -> ControlFlow<()>,
 {
+    let newlines = Rc::new(RefCell::new(VecDeque::new()));
+    let mut lines = LineCounter {
+        newlines: Rc::clone(&newlines),
+        passed: 0,
+    };
+    let input = NewlineTap {
+        inner: input,
+        offset: 0,
+        line_start: 0,
+        blank: true,
+        newlines,
+    };
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .has_headers(false)
@@ -309,8 +389,7 @@ where
         .terminator(csv::Terminator::Any(b'\n'))
         .from_reader(input);
     let mut header = csv::StringRecord::new();
-    let fatal = |e: csv::Error| -> ImportError {
-        let line = e.position().map_or(0, |p| p.line());
+    let fatal = |e: csv::Error, line: u64| -> ImportError {
         match e.into_kind() {
             csv::ErrorKind::Io(io) => ImportError::Io(io),
             other => ImportError::Syntax {
@@ -319,13 +398,13 @@ where
             },
         }
     };
-    if !rdr.read_record(&mut header).map_err(fatal)? {
+    if !rdr.read_record(&mut header).map_err(|e| fatal(e, 1))? {
         return Err(ImportError::Header {
             line: 1,
             message: "empty file".into(),
         });
     }
-    let header_line = header.position().map_or(1, |p| p.line());
+    let header_line = lines.line_of(header.position());
     let (cols, scheme) = header_check(&header).map_err(|message| ImportError::Header {
         line: header_line,
         message,
@@ -337,7 +416,7 @@ where
             Ok(false) => break,
             Ok(true) if record.iter().all(str::is_empty) => continue,
             Ok(true) => {
-                let line = record.position().map_or(0, |p| p.line());
+                let line = lines.line_of(record.position());
                 row_to_entry(
                     &record,
                     &header,
@@ -348,13 +427,16 @@ where
             }
             Err(e) => match e.kind() {
                 csv::ErrorKind::Utf8 { .. } | csv::ErrorKind::UnequalLengths { .. } => {
-                    let line = e.position().map_or(0, |p| p.line());
+                    let line = lines.line_of(e.position());
                     Err(EntryError::new(
                         SourcePos { line, column: None },
                         EntryErrorKind::Csv(e.to_string()),
                     ))
                 }
-                _ => return Err(fatal(e)),
+                _ => {
+                    let line = lines.line_of(e.position());
+                    return Err(fatal(e, line));
+                }
             },
         };
         if sink.push(item).is_err() {
