@@ -1,0 +1,295 @@
+//! JPEG decoding through libjpeg-turbo's C decoder (vendored by
+//! `mozjpeg-sys`, built with `cc` alone), producing only the pixels the
+//! reference's 512x512 nearest-neighbour pre-resize reads.
+//!
+//! Why libjpeg: PDQ is only bit-exact if the pixels are, and the reference
+//! decodes with libjpeg-turbo defaults (islow IDCT, fancy upsampling, its
+//! YCbCr tables). Pure-Rust decoders differ in a few percent of samples.
+//!
+//! Error handling: libjpeg's default `error_exit` calls `exit()`. We install
+//! an `extern "C-unwind"` handler that unwinds (via `resume_unwind`, so no
+//! panic message is printed) back to a `catch_unwind` around every libjpeg
+//! call; the C is compiled with `-fexceptions` (feature `unwinding`). After
+//! an unwind the decompressor is only destroyed, which libjpeg supports
+//! (it is the same contract as its `setjmp`/`longjmp` recovery). This needs
+//! `panic = "unwind"` (the default profile setting).
+//!
+//! Bounding work and memory: dimensions come from `jpeg_read_header` and are
+//! checked against the caller's pixel limit before `jpeg_start_decompress`
+//! allocates anything image-sized; libjpeg's own allocator is capped too; a
+//! progress monitor refuses files with absurd numbers of scans (a known
+//! CPU-exhaustion pattern for progressive JPEGs).
+
+use std::ffi::CStr;
+use std::os::raw::{c_int, c_long};
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+
+use mozjpeg_sys as sys;
+
+use crate::PdqError;
+use crate::raster::{SamplePlan, Sampled, sample_row};
+
+/// libjpeg-turbo's TurboJPEG API refuses more than 500 scans; a legitimate
+/// progressive file has about ten.
+const MAX_SCANS: c_int = 500;
+
+/// The unwind payload carrying libjpeg's formatted message.
+struct JpegAbort(String);
+
+/// Formats the pending libjpeg message with libjpeg's own tables.
+///
+/// # Safety
+/// `cinfo.err` must point at a live error manager.
+unsafe fn message(cinfo: &mut sys::jpeg_common_struct) -> String {
+    // libjpeg writes up to JMSG_LENGTH_MAX (200) bytes; the bindings declare
+    // the buffer as an immutable 80-byte array, so call it through a
+    // correctly typed pointer instead.
+    type FormatFn = unsafe extern "C-unwind" fn(*mut sys::jpeg_common_struct, *mut u8);
+    let mut buf = [0u8; 256];
+    unsafe {
+        if let Some(f) = (*cinfo.err).format_message {
+            let f: FormatFn = std::mem::transmute(f);
+            f(cinfo, buf.as_mut_ptr());
+        }
+    }
+    CStr::from_bytes_until_nul(&buf)
+        .map(|c| c.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+unsafe extern "C-unwind" fn error_exit(cinfo: &mut sys::jpeg_common_struct) {
+    let msg = unsafe { message(cinfo) };
+    resume_unwind(Box::new(JpegAbort(msg)));
+}
+
+/// Warnings are counted silently, except running out of data: the brief
+/// for this crate is that a truncated file is an error, not a grey-padded
+/// hash.
+unsafe extern "C-unwind" fn emit_message(cinfo: &mut sys::jpeg_common_struct, level: c_int) {
+    if level >= 0 {
+        return; // trace messages
+    }
+    // SAFETY: err points at the manager owned by the same `Decompress`.
+    let err = unsafe { &mut *cinfo.err };
+    err.num_warnings += 1;
+    if err.msg_code == sys::JWRN_JPEG_EOF as c_int {
+        let msg = unsafe { message(cinfo) };
+        resume_unwind(Box::new(JpegAbort(format!("truncated JPEG: {msg}"))));
+    }
+}
+
+unsafe extern "C-unwind" fn output_message(_cinfo: &mut sys::jpeg_common_struct) {}
+
+unsafe extern "C-unwind" fn progress_monitor(cinfo: &mut sys::jpeg_common_struct) {
+    if cinfo.is_decompressor == 0 {
+        return;
+    }
+    // SAFETY: a decompressor's common struct is the first field of its
+    // jpeg_decompress_struct (repr(C)).
+    let d = unsafe {
+        &*(cinfo as *const sys::jpeg_common_struct as *const sys::jpeg_decompress_struct)
+    };
+    if d.input_scan_number > MAX_SCANS {
+        resume_unwind(Box::new(JpegAbort(format!(
+            "more than {MAX_SCANS} scans (refused as a CPU-exhaustion risk)"
+        ))));
+    }
+}
+
+/// libjpeg state that must not move once created (libjpeg keeps pointers to
+/// the error and progress managers), hence always boxed.
+struct Decompress {
+    cinfo: sys::jpeg_decompress_struct,
+    err: sys::jpeg_error_mgr,
+    progress: sys::jpeg_progress_mgr,
+}
+
+impl Drop for Decompress {
+    fn drop(&mut self) {
+        // SAFETY: destroy is valid on a created, failed or zeroed struct
+        // (it checks `mem` for NULL), and never calls error_exit.
+        unsafe { sys::jpeg_destroy_decompress(&mut self.cinfo) };
+    }
+}
+
+/// Decodes a JPEG and returns the reference pre-resize sample of it plus
+/// the full image size. `max_pixels` is checked before decoding.
+pub(crate) fn decode_sampled(
+    bytes: &[u8],
+    max_pixels: u64,
+) -> Result<(Sampled, u32, u32), PdqError> {
+    decode_with(bytes, max_pixels, true)
+}
+
+pub(crate) fn decode_with(
+    bytes: &[u8],
+    max_pixels: u64,
+    use_skip: bool,
+) -> Result<(Sampled, u32, u32), PdqError> {
+    if bytes.is_empty() {
+        return Err(PdqError::Corrupt("empty JPEG".into()));
+    }
+    // SAFETY: all-zero is the documented pre-create state of these structs
+    // (pointers NULL, callbacks None).
+    let mut d: Box<Decompress> = Box::new(unsafe { std::mem::zeroed() });
+    let result = catch_unwind(AssertUnwindSafe(|| unsafe {
+        run(&mut d, bytes, max_pixels, use_skip)
+    }));
+    match result {
+        Ok(r) => r,
+        Err(payload) => match payload.downcast::<JpegAbort>() {
+            Ok(abort) => Err(PdqError::Corrupt(abort.0)),
+            Err(other) => resume_unwind(other),
+        },
+    }
+}
+
+/// # Safety
+/// `d` must be zeroed or previously destroyed; libjpeg errors unwind out of
+/// this function with a `JpegAbort` payload.
+unsafe fn run(
+    d: &mut Decompress,
+    bytes: &[u8],
+    max_pixels: u64,
+    use_skip: bool,
+) -> Result<(Sampled, u32, u32), PdqError> {
+    unsafe {
+        d.cinfo.common.err = sys::jpeg_std_error(&mut d.err);
+        d.err.error_exit = Some(error_exit);
+        d.err.emit_message = Some(emit_message);
+        d.err.output_message = Some(output_message);
+        sys::jpeg_create_decompress(&mut d.cinfo);
+        d.progress.progress_monitor = Some(progress_monitor);
+        d.cinfo.common.progress = &mut d.progress;
+        sys::jpeg_mem_src(&mut d.cinfo, bytes.as_ptr(), bytes.len() as _);
+        sys::jpeg_read_header(&mut d.cinfo, 1);
+
+        let (w, h) = (d.cinfo.image_width, d.cinfo.image_height);
+        if u64::from(w) * u64::from(h) > max_pixels {
+            return Err(PdqError::TooLarge {
+                width: w.into(),
+                height: h.into(),
+                limit: max_pixels,
+            });
+        }
+        let channels = match (d.cinfo.jpeg_color_space, d.cinfo.num_components) {
+            (sys::J_COLOR_SPACE::JCS_GRAYSCALE, 1) => {
+                d.cinfo.out_color_space = sys::J_COLOR_SPACE::JCS_GRAYSCALE;
+                1
+            }
+            (sys::J_COLOR_SPACE::JCS_YCbCr | sys::J_COLOR_SPACE::JCS_RGB, 3) => {
+                d.cinfo.out_color_space = sys::J_COLOR_SPACE::JCS_RGB;
+                3
+            }
+            (cs, n) => {
+                return Err(PdqError::UnsupportedColorSpace(format!(
+                    "JPEG colour space {cs:?} with {n} components"
+                )));
+            }
+        };
+        // The reference's defaults, stated explicitly.
+        d.cinfo.dct_method = sys::J_DCT_METHOD::JDCT_ISLOW;
+        d.cinfo.do_fancy_upsampling = 1;
+        d.cinfo.do_block_smoothing = 1;
+        // A whole-image coefficient buffer (progressive) is 2 bytes per
+        // sample; with 4:4:4 that is 6 bytes per pixel. Cap libjpeg there
+        // plus slack, so even a lying header cannot make it allocate more.
+        let cap = (u64::from(w) * u64::from(h)).saturating_mul(8) + (64 << 20);
+        (*d.cinfo.common.mem).max_memory_to_use = cap.min(c_long::MAX as u64) as c_long;
+
+        sys::jpeg_start_decompress(&mut d.cinfo);
+        let (ow, oh) = (
+            d.cinfo.output_width as usize,
+            d.cinfo.output_height as usize,
+        );
+        if d.cinfo.output_components as usize != channels {
+            return Err(PdqError::Corrupt(
+                "unexpected JPEG output components".into(),
+            ));
+        }
+        let plan = SamplePlan::new(ow, oh);
+        let mut row = vec![0u8; ow * channels];
+        let mut data = Vec::with_capacity(plan.out_width() * plan.out_height() * channels);
+        let mut yi = 0;
+        while yi < plan.ys.len() {
+            let src = plan.ys[yi];
+            let cur = d.cinfo.output_scanline;
+            if src > cur {
+                if use_skip {
+                    let n = src - cur;
+                    if sys::jpeg_skip_scanlines(&mut d.cinfo, n) != n {
+                        return Err(PdqError::Corrupt("JPEG ended early".into()));
+                    }
+                } else {
+                    while d.cinfo.output_scanline < src {
+                        read_row(&mut d.cinfo, &mut row)?;
+                    }
+                }
+            }
+            read_row(&mut d.cinfo, &mut row)?;
+            while yi < plan.ys.len() && plan.ys[yi] == src {
+                sample_row(&row, &plan.xs, channels, &mut data);
+                yi += 1;
+            }
+        }
+        sys::jpeg_abort_decompress(&mut d.cinfo);
+        Ok((
+            Sampled {
+                width: plan.out_width(),
+                height: plan.out_height(),
+                channels,
+                data,
+            },
+            w,
+            h,
+        ))
+    }
+}
+
+unsafe fn read_row(
+    cinfo: &mut sys::jpeg_decompress_struct,
+    row: &mut [u8],
+) -> Result<(), PdqError> {
+    let mut ptr = row.as_mut_ptr();
+    // SAFETY: `row` holds output_width * output_components bytes.
+    let n = unsafe { sys::jpeg_read_scanlines(cinfo, &mut ptr, 1) };
+    if n != 1 {
+        return Err(PdqError::Corrupt("JPEG ended early".into()));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    /// `jpeg_skip_scanlines` must not change a single sampled pixel (it is
+    /// subtle with fancy upsampling's context rows).
+    #[test]
+    fn skipping_rows_gives_the_same_pixels_as_reading_them() {
+        let root =
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/pdq-reference/data");
+        let mut checked = 0;
+        for sub in [
+            "reg-test-input/dih",
+            "bridge-mods",
+            "misc-images",
+            "reg-test-input/exif-rotn",
+        ] {
+            let dir = std::fs::read_dir(root.join(sub)).expect("reference data must be present");
+            for entry in dir {
+                let path = entry.unwrap().path();
+                if path.extension().is_none_or(|e| e != "jpg") {
+                    continue;
+                }
+                let bytes = std::fs::read(&path).unwrap();
+                let a = decode_with(&bytes, u64::MAX, true).unwrap();
+                let b = decode_with(&bytes, u64::MAX, false).unwrap();
+                assert!(a.0 == b.0, "{}", path.display());
+                checked += 1;
+            }
+        }
+        assert!(checked >= 20);
+    }
+}

@@ -1,0 +1,159 @@
+//! The reference's pre-resize and luma conversion on 8-bit pixels.
+//!
+//! `pdq-photo-hasher` shrinks (or stretches) any image with a side over 512
+//! to exactly 512x512 with CImg's nearest-neighbour resize before hashing,
+//! ignoring the aspect ratio. Only the sampled pixels ever matter, which is
+//! what lets decoders produce the 512x512 sample directly instead of a
+//! full-size buffer.
+
+use crate::core::{LUMA_B, LUMA_G, LUMA_R};
+
+/// Side of the pre-resize target (`DOWNSAMPLE_DIMS` in `pdqio.cpp`).
+pub const PRE_RESIZE_DIM: usize = 512;
+
+/// Which source pixel feeds each output pixel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SamplePlan {
+    /// Source column for each output column (non-decreasing).
+    pub xs: Vec<u32>,
+    /// Source row for each output row (non-decreasing).
+    pub ys: Vec<u32>,
+}
+
+impl SamplePlan {
+    /// Identity when both sides are <= 512, else CImg's nearest neighbour to
+    /// 512x512: `src = floor(dst * size / 512)`.
+    pub fn new(width: usize, height: usize) -> Self {
+        let resize = width > PRE_RESIZE_DIM || height > PRE_RESIZE_DIM;
+        let axis = |n: usize| -> Vec<u32> {
+            if resize {
+                (0..PRE_RESIZE_DIM)
+                    .map(|d| ((d as u64 * n as u64) / PRE_RESIZE_DIM as u64) as u32)
+                    .collect()
+            } else {
+                (0..n as u32).collect()
+            }
+        };
+        Self {
+            xs: axis(width),
+            ys: axis(height),
+        }
+    }
+
+    pub fn out_width(&self) -> usize {
+        self.xs.len()
+    }
+
+    pub fn out_height(&self) -> usize {
+        self.ys.len()
+    }
+}
+
+/// 8-bit pixels after the pre-resize: 1 channel (grey) or 3 (RGB),
+/// interleaved, row-major.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Sampled {
+    pub width: usize,
+    pub height: usize,
+    pub channels: usize,
+    pub data: Vec<u8>,
+}
+
+impl Sampled {
+    /// Samples a full interleaved buffer through `plan`.
+    pub fn from_full(plan: &SamplePlan, src: &[u8], src_width: usize, channels: usize) -> Sampled {
+        let (w, h) = (plan.out_width(), plan.out_height());
+        let mut data = Vec::with_capacity(w * h * channels);
+        for &y in &plan.ys {
+            let row = &src[y as usize * src_width * channels..][..src_width * channels];
+            sample_row(row, &plan.xs, channels, &mut data);
+        }
+        Sampled {
+            width: w,
+            height: h,
+            channels,
+            data,
+        }
+    }
+
+    /// The reference's float luma: `0.299f*R + 0.587f*G + 0.114f*B` left to
+    /// right for colour; the value itself for grey (which is *not* the
+    /// colour formula with R=G=B: that is off by one ulp for some values).
+    pub fn luma(&self) -> Vec<f32> {
+        match self.channels {
+            1 => self.data.iter().map(|&v| f32::from(v)).collect(),
+            _ => self
+                .data
+                .chunks_exact(3)
+                .map(|p| {
+                    LUMA_R * f32::from(p[0]) + LUMA_G * f32::from(p[1]) + LUMA_B * f32::from(p[2])
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Appends the pixels of `row` at columns `xs` to `out`.
+pub(crate) fn sample_row(row: &[u8], xs: &[u32], channels: usize, out: &mut Vec<u8>) {
+    match channels {
+        1 => out.extend(xs.iter().map(|&x| row[x as usize])),
+        3 => {
+            for &x in xs {
+                let p = &row[x as usize * 3..x as usize * 3 + 3];
+                out.extend_from_slice(p);
+            }
+        }
+        _ => {
+            for &x in xs {
+                out.extend_from_slice(&row[x as usize * channels..][..channels]);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_images_are_not_resized() {
+        let p = SamplePlan::new(512, 300);
+        assert_eq!(p.out_width(), 512);
+        assert_eq!(p.out_height(), 300);
+        assert_eq!(p.ys[299], 299);
+    }
+
+    #[test]
+    fn any_side_over_512_gives_exactly_512_square() {
+        let p = SamplePlan::new(640, 480);
+        assert_eq!((p.out_width(), p.out_height()), (512, 512));
+        // 480 rows are stretched: some source rows repeat.
+        assert_eq!(p.ys[1], 0);
+        assert_eq!(p.ys[511], 479);
+        assert_eq!(p.xs[511], 638);
+        let q = SamplePlan::new(4032, 3024);
+        assert_eq!(q.xs[1], 7);
+        assert_eq!(q.ys[511], (511 * 3024 / 512) as u32);
+    }
+
+    #[test]
+    fn grey_luma_is_the_value_itself() {
+        let s = Sampled {
+            width: 2,
+            height: 1,
+            channels: 1,
+            data: vec![0, 255],
+        };
+        assert_eq!(s.luma(), vec![0.0, 255.0]);
+        let c = Sampled {
+            width: 1,
+            height: 1,
+            channels: 3,
+            data: vec![10, 20, 30],
+        };
+        assert_eq!(
+            c.luma(),
+            vec![0.299f32 * 10.0 + 0.587f32 * 20.0 + 0.114f32 * 30.0]
+        );
+    }
+}
