@@ -1,0 +1,532 @@
+//! The lead-package envelope: sign, encrypt, sign again; verify before
+//! decrypting.
+//!
+//! # Layout (see also the crate README)
+//!
+//! The package is a POSIX ustar archive with exactly three members:
+//!
+//! | member                  | content                                                  |
+//! |-------------------------|----------------------------------------------------------|
+//! | `manifest.json`         | cleartext [`Manifest`]: id, kind, sender, recipient, created, SHA-256 and size of `payload.age` |
+//! | `manifest.json.minisig` | minisign signature of `manifest.json` by the sender       |
+//! | `payload.age`           | age (binary, X25519) encryption, to the recipient, of an inner ustar archive |
+//!
+//! The inner archive (the age plaintext) has two members:
+//!
+//! | member            | content                                              |
+//! |-------------------|------------------------------------------------------|
+//! | `payload`         | the opaque payload bytes (the integrator's JSON)     |
+//! | `payload.minisig` | minisign signature of `payload` by the sender        |
+//!
+//! Both signatures carry a minisign *trusted comment* (signed too) of the form
+//! `vigil-package/1 id=<uuid> part=<manifest|payload> kind=<kind> from=<fp> to=<fp>`.
+//!
+//! # Why this shape
+//!
+//! * The outer signature covers the manifest, and the manifest pins the
+//!   ciphertext by SHA-256: tampering anywhere is detected **before**
+//!   decryption, and a receiver can refuse packages from unknown senders or
+//!   for other agencies without touching the ciphertext.
+//! * The inner signature is inside the encryption (sign-then-encrypt): after
+//!   decryption the content is bound to the sender on its own, and its trusted
+//!   comment binds it to this package id and recipient, so a recipient cannot
+//!   re-wrap someone else's signed content as a different package or forward
+//!   it as if it had been addressed to a third party.
+//! * Everything is a standard format: `tar -x`, `minisign -V` and `age -d`
+//!   verify and open a package without Vigil.
+//!
+//! # Order of checks in [`open`]
+//!
+//! container → manifest JSON → sender known → outer signature → ciphertext
+//! hash → addressed to us → decrypt → inner container → inner signature →
+//! binding. Each failure has its own [`OpenError`] variant. The package id
+//! is in [`Opened::manifest`]; refusing replays (an id already imported) is
+//! the store's job, and [`peek_manifest`] lets it check before any crypto.
+
+use std::io::Cursor;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::country::CountryCode;
+use crate::keys::{AgencyKeys, Fingerprint, PublicBundle};
+use crate::ustar;
+
+pub const PACKAGE_FORMAT: &str = "vigil-package/1";
+pub const MANIFEST_FILE: &str = "manifest.json";
+pub const MANIFEST_SIG_FILE: &str = "manifest.json.minisig";
+pub const PAYLOAD_FILE: &str = "payload.age";
+pub const INNER_PAYLOAD_FILE: &str = "payload";
+pub const INNER_SIG_FILE: &str = "payload.minisig";
+const PAYLOAD_ENCRYPTION: &str = "age-x25519";
+const OUTER: [&str; 3] = [MANIFEST_FILE, MANIFEST_SIG_FILE, PAYLOAD_FILE];
+const INNER: [&str; 2] = [INNER_PAYLOAD_FILE, INNER_SIG_FILE];
+const MAX_MANIFEST: usize = 1 << 20;
+const MAX_SIG: usize = 4096;
+
+/// What a package carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PackageKind {
+    /// Leads on suspects in the recipient's country.
+    Leads,
+    /// Outcomes (arrests, charges, children safeguarded) reported back.
+    Outcomes,
+    /// Acknowledgement of receipt of another package.
+    Ack,
+}
+
+impl PackageKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Leads => "leads",
+            Self::Outcomes => "outcomes",
+            Self::Ack => "ack",
+        }
+    }
+}
+
+/// One side of a package.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Party {
+    pub agency: String,
+    pub country: CountryCode,
+    /// Fingerprint of the party's [`PublicBundle`]: the lookup key.
+    pub fingerprint: Fingerprint,
+}
+
+impl Party {
+    fn of(b: &PublicBundle) -> Self {
+        Self {
+            agency: b.agency().to_string(),
+            country: b.country(),
+            fingerprint: b.fingerprint().clone(),
+        }
+    }
+}
+
+/// Where the encrypted payload is and what it must hash to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PayloadInfo {
+    pub file: String,
+    pub encryption: String,
+    /// Lower-case hex SHA-256 of `payload.age`.
+    pub sha256: String,
+    pub size: u64,
+}
+
+/// The cleartext, signed description of a package.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub format: String,
+    pub package_id: Uuid,
+    pub kind: PackageKind,
+    /// The package this one answers (outcomes and acks), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_reply_to: Option<Uuid>,
+    pub sender: Party,
+    pub recipient: Party,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created: OffsetDateTime,
+    pub payload: PayloadInfo,
+}
+
+/// The caller's choices for a new package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManifestFields {
+    pub package_id: Uuid,
+    pub kind: PackageKind,
+    pub in_reply_to: Option<Uuid>,
+    pub created: OffsetDateTime,
+}
+
+impl ManifestFields {
+    /// A fresh time-ordered id, created now.
+    pub fn new(kind: PackageKind) -> Self {
+        Self {
+            package_id: Uuid::now_v7(),
+            kind,
+            in_reply_to: None,
+            created: OffsetDateTime::now_utc(),
+        }
+    }
+}
+
+/// Sealing failed (bad keys or an oversized payload). No secret content.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SealError {
+    #[error("key problem: {0}")]
+    Key(#[from] crate::keys::KeyError),
+    #[error("signing failed: {0}")]
+    Sign(String),
+    #[error("encryption failed: {0}")]
+    Encrypt(String),
+    #[error("cannot build container: {0}")]
+    Container(String),
+}
+
+/// Which signature failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignedPart {
+    Manifest,
+    Payload,
+}
+
+/// Why a package was refused. Each cause is its own variant so the
+/// integrator can tell an attack from a misdirected package from a broken
+/// file, and tell the officer which.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OpenError {
+    #[error("not a valid Vigil package: {0}")]
+    Malformed(String),
+    #[error("unsupported package format {0:?}")]
+    UnsupportedFormat(String),
+    #[error("package from unknown sender {agency} ({country}), key fingerprint {fingerprint}")]
+    UnknownSender {
+        agency: String,
+        country: CountryCode,
+        fingerprint: Fingerprint,
+    },
+    #[error(
+        "package claims to be from {claimed}, but key {fingerprint} is registered to {registered}"
+    )]
+    SenderMismatch {
+        claimed: String,
+        registered: String,
+        fingerprint: Fingerprint,
+    },
+    #[error(
+        "bad {part:?} signature: the package was altered or not signed by its sender ({detail})"
+    )]
+    BadSignature { part: SignedPart, detail: String },
+    #[error("payload.age does not match the signed manifest (altered ciphertext): {0}")]
+    TamperedCiphertext(String),
+    #[error("package is addressed to {agency} ({country}, {fingerprint}), not to us")]
+    NotAddressedToUs {
+        agency: String,
+        country: CountryCode,
+        fingerprint: Fingerprint,
+    },
+    #[error("cannot decrypt the payload with our identity: {0}")]
+    DecryptionFailed(String),
+    #[error("decrypted payload is not a valid inner container: {0}")]
+    MalformedPayload(String),
+    #[error("signed content belongs to another package or recipient: {0}")]
+    BindingMismatch(String),
+}
+
+/// A verified, decrypted package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Opened {
+    pub manifest: Manifest,
+    /// The sender's bundle, as registered with us.
+    pub sender: PublicBundle,
+    /// The payload bytes, signed by the sender and addressed to us.
+    pub payload: Vec<u8>,
+}
+
+fn trusted_comment(m: &Manifest, part: &str) -> String {
+    format!(
+        "{PACKAGE_FORMAT} id={} part={part} kind={} from={} to={}",
+        m.package_id,
+        m.kind.as_str(),
+        m.sender.fingerprint,
+        m.recipient.fingerprint
+    )
+}
+
+fn sign(keys: &AgencyKeys, data: &[u8], comment: &str) -> Result<String, SealError> {
+    let pk = keys
+        .public_bundle()
+        .minisign_public_key()
+        .map_err(SealError::Key)?;
+    let untrusted = format!(
+        "signature from {} ({})",
+        keys.public_bundle().agency(),
+        keys.public_bundle().fingerprint()
+    );
+    minisign::sign(
+        Some(&pk),
+        keys.signing_key(),
+        Cursor::new(data),
+        Some(comment),
+        Some(&untrusted),
+    )
+    .map(|b| b.into_string())
+    .map_err(|e| SealError::Sign(e.to_string()))
+}
+
+/// Signs `payload`, encrypts it to `recipient`, and wraps it with a signed
+/// manifest. The payload must never contain media content.
+pub fn seal(
+    payload: &[u8],
+    fields: &ManifestFields,
+    sender: &AgencyKeys,
+    recipient: &PublicBundle,
+) -> Result<Vec<u8>, SealError> {
+    let created = fields
+        .created
+        .to_offset(time::UtcOffset::UTC)
+        .replace_nanosecond(0)
+        .unwrap_or(fields.created);
+    let mut manifest = Manifest {
+        format: PACKAGE_FORMAT.into(),
+        package_id: fields.package_id,
+        kind: fields.kind,
+        in_reply_to: fields.in_reply_to,
+        sender: Party::of(sender.public_bundle()),
+        recipient: Party::of(recipient),
+        created,
+        payload: PayloadInfo {
+            file: PAYLOAD_FILE.into(),
+            encryption: PAYLOAD_ENCRYPTION.into(),
+            sha256: String::new(),
+            size: 0,
+        },
+    };
+    let inner_sig = sign(sender, payload, &trusted_comment(&manifest, "payload"))?;
+    let mtime = created.unix_timestamp();
+    let inner = ustar::write(
+        &[
+            ustar::Entry {
+                name: INNER_PAYLOAD_FILE,
+                data: payload,
+            },
+            ustar::Entry {
+                name: INNER_SIG_FILE,
+                data: inner_sig.as_bytes(),
+            },
+        ],
+        mtime,
+    )
+    .map_err(SealError::Container)?;
+    let ciphertext = age::encrypt(&recipient.age_recipient()?, &inner)
+        .map_err(|e| SealError::Encrypt(e.to_string()))?;
+    manifest.payload.sha256 = hex::encode(Sha256::digest(&ciphertext));
+    manifest.payload.size = ciphertext.len() as u64;
+    let mut manifest_json =
+        serde_json::to_vec_pretty(&manifest).map_err(|e| SealError::Container(e.to_string()))?;
+    manifest_json.push(b'\n');
+    let manifest_sig = sign(
+        sender,
+        &manifest_json,
+        &trusted_comment(&manifest, "manifest"),
+    )?;
+    ustar::write(
+        &[
+            ustar::Entry {
+                name: MANIFEST_FILE,
+                data: &manifest_json,
+            },
+            ustar::Entry {
+                name: MANIFEST_SIG_FILE,
+                data: manifest_sig.as_bytes(),
+            },
+            ustar::Entry {
+                name: PAYLOAD_FILE,
+                data: &ciphertext,
+            },
+        ],
+        mtime,
+    )
+    .map_err(SealError::Container)
+}
+
+struct Parts<'a> {
+    manifest: Manifest,
+    manifest_bytes: &'a [u8],
+    manifest_sig: &'a [u8],
+    ciphertext: &'a [u8],
+}
+
+fn parse(package: &[u8]) -> Result<Parts<'_>, OpenError> {
+    let (parts, _) = ustar::read(package, &OUTER).map_err(OpenError::Malformed)?;
+    let (manifest_bytes, manifest_sig, ciphertext) = (parts[0], parts[1], parts[2]);
+    if manifest_bytes.len() > MAX_MANIFEST || manifest_sig.len() > MAX_SIG {
+        return Err(OpenError::Malformed(
+            "manifest or signature too large".into(),
+        ));
+    }
+    // Read the format first so a future version gets a clear error rather
+    // than a field-by-field complaint.
+    let v: serde_json::Value = serde_json::from_slice(manifest_bytes)
+        .map_err(|e| OpenError::Malformed(format!("manifest.json is not JSON: {e}")))?;
+    match v.get("format").and_then(|f| f.as_str()) {
+        Some(PACKAGE_FORMAT) => {}
+        Some(other) => return Err(OpenError::UnsupportedFormat(other.to_string())),
+        None => return Err(OpenError::Malformed("manifest.json has no format".into())),
+    }
+    let manifest: Manifest = serde_json::from_value(v)
+        .map_err(|e| OpenError::Malformed(format!("manifest.json: {e}")))?;
+    if manifest.payload.file != PAYLOAD_FILE || manifest.payload.encryption != PAYLOAD_ENCRYPTION {
+        return Err(OpenError::Malformed(
+            "manifest names an unexpected payload".into(),
+        ));
+    }
+    Ok(Parts {
+        manifest,
+        manifest_bytes,
+        manifest_sig,
+        ciphertext,
+    })
+}
+
+/// The manifest **without any verification**: for routing and replay checks
+/// (has this package id been imported already?) before doing the crypto.
+/// Never act on its contents otherwise; use [`open`].
+pub fn peek_manifest(package: &[u8]) -> Result<Manifest, OpenError> {
+    parse(package).map(|p| p.manifest)
+}
+
+fn verify(
+    pk: &minisign::PublicKey,
+    data: &[u8],
+    sig: &[u8],
+    part: SignedPart,
+    expected_comment: &str,
+) -> Result<(), OpenError> {
+    let sig_text = std::str::from_utf8(sig).map_err(|_| OpenError::BadSignature {
+        part,
+        detail: "signature file is not text".into(),
+    })?;
+    let sig_box =
+        minisign::SignatureBox::from_string(sig_text).map_err(|e| OpenError::BadSignature {
+            part,
+            detail: format!("unreadable signature: {e}"),
+        })?;
+    minisign::verify(pk, &sig_box, Cursor::new(data), true, false, false).map_err(|e| {
+        OpenError::BadSignature {
+            part,
+            detail: e.to_string(),
+        }
+    })?;
+    let comment = sig_box
+        .trusted_comment()
+        .map_err(|e| OpenError::BadSignature {
+            part,
+            detail: format!("no trusted comment: {e}"),
+        })?;
+    if comment != expected_comment {
+        return Err(OpenError::BindingMismatch(format!(
+            "{part:?} signature is for {comment:?}, expected {expected_comment:?}"
+        )));
+    }
+    Ok(())
+}
+
+/// Verifies and decrypts a package addressed to `me`.
+///
+/// `known_senders` maps a sender fingerprint to the bundle this agency
+/// imported (and compared by phone) earlier.
+pub fn open<F>(
+    package: &[u8],
+    my_identity: &age::x25519::Identity,
+    me: &PublicBundle,
+    known_senders: F,
+) -> Result<Opened, OpenError>
+where
+    F: Fn(&Fingerprint) -> Option<PublicBundle>,
+{
+    let parts = parse(package)?;
+    let m = &parts.manifest;
+
+    let sender = known_senders(&m.sender.fingerprint).ok_or_else(|| OpenError::UnknownSender {
+        agency: m.sender.agency.clone(),
+        country: m.sender.country,
+        fingerprint: m.sender.fingerprint.clone(),
+    })?;
+    if sender.fingerprint() != &m.sender.fingerprint
+        || sender.agency() != m.sender.agency
+        || sender.country() != m.sender.country
+    {
+        return Err(OpenError::SenderMismatch {
+            claimed: format!("{} ({})", m.sender.agency, m.sender.country),
+            registered: format!("{} ({})", sender.agency(), sender.country()),
+            fingerprint: m.sender.fingerprint.clone(),
+        });
+    }
+    let pk = sender
+        .minisign_public_key()
+        .map_err(|e| OpenError::UnknownSender {
+            agency: format!("{} (unusable key: {e})", m.sender.agency),
+            country: m.sender.country,
+            fingerprint: m.sender.fingerprint.clone(),
+        })?;
+
+    verify(
+        &pk,
+        parts.manifest_bytes,
+        parts.manifest_sig,
+        SignedPart::Manifest,
+        &trusted_comment(m, "manifest"),
+    )?;
+
+    let digest = hex::encode(Sha256::digest(parts.ciphertext));
+    if digest != m.payload.sha256 || parts.ciphertext.len() as u64 != m.payload.size {
+        return Err(OpenError::TamperedCiphertext(format!(
+            "SHA-256 {digest}, size {}; manifest says {}, size {}",
+            parts.ciphertext.len(),
+            m.payload.sha256,
+            m.payload.size
+        )));
+    }
+
+    if &m.recipient.fingerprint != me.fingerprint() {
+        return Err(OpenError::NotAddressedToUs {
+            agency: m.recipient.agency.clone(),
+            country: m.recipient.country,
+            fingerprint: m.recipient.fingerprint.clone(),
+        });
+    }
+
+    let inner = age::decrypt(my_identity, parts.ciphertext).map_err(|e| match e {
+        age::DecryptError::NoMatchingKeys => OpenError::DecryptionFailed(
+            "our identity is not a recipient of this payload (wrong or outdated key)".into(),
+        ),
+        other => OpenError::DecryptionFailed(other.to_string()),
+    })?;
+
+    let (inner_parts, _) = ustar::read(&inner, &INNER).map_err(OpenError::MalformedPayload)?;
+    let (payload, payload_sig) = (inner_parts[0], inner_parts[1]);
+    if payload_sig.len() > MAX_SIG {
+        return Err(OpenError::MalformedPayload("signature too large".into()));
+    }
+    verify(
+        &pk,
+        payload,
+        payload_sig,
+        SignedPart::Payload,
+        &trusted_comment(m, "payload"),
+    )?;
+
+    Ok(Opened {
+        manifest: parts.manifest.clone(),
+        sender,
+        payload: payload.to_vec(),
+    })
+}
+
+/// True if `haystack` contains a run of `needle` at least `2 * window - 1`
+/// bytes long (shorter shared runs may also be found; a `needle` no longer
+/// than `window` is found exactly).
+///
+/// Why: a cheap guard that a package or export holds no bytes of a media
+/// file. `needle` is cut into aligned `window`-byte blocks and every
+/// `window`-byte slice of `haystack` is checked against them, so memory is
+/// `needle.len() / window` entries and any long enough shared run contains at
+/// least one aligned block.
+pub fn contains_window(haystack: &[u8], needle: &[u8], window: usize) -> bool {
+    if window == 0 || needle.is_empty() {
+        return false;
+    }
+    if needle.len() <= window {
+        return haystack.windows(needle.len()).any(|w| w == needle);
+    }
+    let blocks: std::collections::HashSet<&[u8]> = needle.chunks_exact(window).collect();
+    haystack.windows(window).any(|w| blocks.contains(w))
+}
