@@ -1,23 +1,37 @@
 //! The one place where the error policy of [`crate::error`] is applied, so
 //! that every reader skips, counts, de-duplicates and stops the same way.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ops::ControlFlow;
 
 use crate::error::{EntryError, EntryErrorKind, ImportError};
 use crate::model::HashEntry;
 
+/// Integer MediaIDs below this are tracked in a bitmap (at most 8 MiB per
+/// case); larger or non-integer ids in a hash set.
+const BITMAP_LIMIT: u64 = 1 << 26;
+
 pub(crate) struct Sink<F> {
     on_item: F,
     strict: bool,
-    /// `(case + 1) << 48 | id` for integer ids (the usual VICS case): 8 bytes
-    /// per entry is the only memory that grows with the file.
-    seen_packed: HashSet<u64>,
+    /// Seen MediaIDs per case key (0 = no case). Exporters number media
+    /// 1..n, so a bitmap makes duplicate detection cost n/8 bytes, which
+    /// keeps memory flat for files of millions of entries.
+    seen_bits: HashMap<u32, Vec<u64>>,
     seen_text: HashSet<(u32, String)>,
     pub(crate) entries: u64,
     pub(crate) errors: u64,
     /// Why the reader must stop; taken by the reader when it unwinds.
     pub(crate) stop: Option<ImportError>,
+}
+
+/// `Some(n)` if `id` is the canonical decimal spelling of `n`.
+fn canonical_id(id: &str) -> Option<u64> {
+    let digits = !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit());
+    if !digits || (id.len() > 1 && id.starts_with('0')) {
+        return None;
+    }
+    id.parse().ok()
 }
 
 impl<F> Sink<F>
@@ -28,7 +42,7 @@ where
         Self {
             on_item,
             strict,
-            seen_packed: HashSet::new(),
+            seen_bits: HashMap::new(),
             seen_text: HashSet::new(),
             entries: 0,
             errors: 0,
@@ -39,12 +53,16 @@ where
     /// Whether `(case, id)` was seen before; records it otherwise.
     fn is_duplicate(&mut self, case: Option<u32>, id: &str) -> bool {
         let case_key = case.map_or(0, |c| c.saturating_add(1));
-        if let Ok(n) = id.parse::<u64>()
-            && n < (1 << 48)
-            && case_key < (1 << 16)
-            && n.to_string() == id
-        {
-            return !self.seen_packed.insert(u64::from(case_key) << 48 | n);
+        if let Some(n) = canonical_id(id).filter(|&n| n < BITMAP_LIMIT) {
+            let bits = self.seen_bits.entry(case_key).or_default();
+            let word = (n / 64) as usize;
+            if bits.len() <= word {
+                bits.resize(word + 1, 0);
+            }
+            let mask = 1u64 << (n % 64);
+            let seen = bits[word] & mask != 0;
+            bits[word] |= mask;
+            return seen;
         }
         !self.seen_text.insert((case_key, id.to_string()))
     }
