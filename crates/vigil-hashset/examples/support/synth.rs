@@ -44,7 +44,7 @@ pub fn media_record(i: u64) -> String {
             "\"VendorField\":{{\"batch\":{batch}}}}}"
         ),
         id = i + 1,
-        cat = if i % 7 == 0 {
+        cat = if i.is_multiple_of(7) {
             "null".to_string()
         } else {
             (i % 5).to_string()
@@ -52,8 +52,8 @@ pub fn media_record(i: u64) -> String {
         md5 = md5,
         sha1 = hex(i ^ 0x5555, 40, true),
         size = 10_000 + splitmix(i) % 5_000_000,
-        vi = if i % 3 == 0 { "true" } else { "false" },
-        dist = if i % 2 == 0 { "True" } else { "0" },
+        vi = if i.is_multiple_of(3) { "true" } else { "false" },
+        dist = if i.is_multiple_of(2) { "True" } else { "0" },
         series = i % 997,
         pdq = hex(i ^ 0xAAAA, 64, false),
         batch = i / 1000,
