@@ -37,9 +37,10 @@
 //!
 //! # Order of checks in [`open`]
 //!
-//! container → manifest JSON → sender known → outer signature → ciphertext
-//! hash → addressed to us → decrypt → inner container → inner signature →
-//! binding. Each failure has its own [`OpenError`] variant. The package id
+//! container → manifest JSON and format → claimed sender known (and its
+//! registered name/country match) → outer signature → typed manifest and
+//! binding → ciphertext hash → addressed to us → decrypt → inner container →
+//! inner signature and binding. Each failure has its own [`OpenError`] variant. The package id
 //! is in [`Opened::manifest`]; refusing replays (an id already imported) is
 //! the store's job, and [`peek_manifest`] lets it check before any crypto.
 
@@ -240,16 +241,21 @@ fn trusted_comment(m: &Manifest, part: &str) -> String {
     )
 }
 
+/// minisign's first line is *not* signed; it is fixed so that a changed
+/// byte there is still refused (see `verify`).
+fn untrusted_comment(sender: &Party) -> String {
+    format!(
+        "vigil package signature from {} ({})",
+        sender.agency, sender.fingerprint
+    )
+}
+
 fn sign(keys: &AgencyKeys, data: &[u8], comment: &str) -> Result<String, SealError> {
     let pk = keys
         .public_bundle()
         .minisign_public_key()
         .map_err(SealError::Key)?;
-    let untrusted = format!(
-        "signature from {} ({})",
-        keys.public_bundle().agency(),
-        keys.public_bundle().fingerprint()
-    );
+    let untrusted = untrusted_comment(&Party::of(keys.public_bundle()));
     minisign::sign(
         Some(&pk),
         keys.signing_key(),
@@ -338,7 +344,8 @@ pub fn seal(
 }
 
 struct Parts<'a> {
-    manifest: Manifest,
+    /// The manifest as JSON, not yet trusted.
+    value: serde_json::Value,
     manifest_bytes: &'a [u8],
     manifest_sig: &'a [u8],
     ciphertext: &'a [u8],
@@ -352,68 +359,76 @@ fn parse(package: &[u8]) -> Result<Parts<'_>, OpenError> {
             "manifest or signature too large".into(),
         ));
     }
-    // Read the format first so a future version gets a clear error rather
-    // than a field-by-field complaint.
-    let v: serde_json::Value = serde_json::from_slice(manifest_bytes)
+    let value: serde_json::Value = serde_json::from_slice(manifest_bytes)
         .map_err(|e| OpenError::Malformed(format!("manifest.json is not JSON: {e}")))?;
-    match v.get("format").and_then(|f| f.as_str()) {
+    // The format first, so a future version gets a clear error rather than
+    // a field-by-field complaint.
+    match value.get("format").and_then(|f| f.as_str()) {
         Some(PACKAGE_FORMAT) => {}
         Some(other) => return Err(OpenError::UnsupportedFormat(other.to_string())),
         None => return Err(OpenError::Malformed("manifest.json has no format".into())),
     }
-    let manifest: Manifest = serde_json::from_value(v)
-        .map_err(|e| OpenError::Malformed(format!("manifest.json: {e}")))?;
-    if manifest.payload.file != PAYLOAD_FILE || manifest.payload.encryption != PAYLOAD_ENCRYPTION {
-        return Err(OpenError::Malformed(
-            "manifest names an unexpected payload".into(),
-        ));
-    }
     Ok(Parts {
-        manifest,
+        value,
         manifest_bytes,
         manifest_sig,
         ciphertext,
     })
 }
 
+fn typed(value: serde_json::Value) -> Result<Manifest, OpenError> {
+    let manifest: Manifest = serde_json::from_value(value)
+        .map_err(|e| OpenError::Malformed(format!("manifest.json: {e}")))?;
+    if manifest.payload.file != PAYLOAD_FILE || manifest.payload.encryption != PAYLOAD_ENCRYPTION {
+        return Err(OpenError::Malformed(
+            "manifest names an unexpected payload".into(),
+        ));
+    }
+    Ok(manifest)
+}
+
 /// The manifest **without any verification**: for routing and replay checks
 /// (has this package id been imported already?) before doing the crypto.
 /// Never act on its contents otherwise; use [`open`].
 pub fn peek_manifest(package: &[u8]) -> Result<Manifest, OpenError> {
-    parse(package).map(|p| p.manifest)
+    parse(package).and_then(|p| typed(p.value))
 }
 
+/// Checks a detached minisign signature and returns its trusted comment.
 fn verify(
     pk: &minisign::PublicKey,
     data: &[u8],
     sig: &[u8],
     part: SignedPart,
-    expected_comment: &str,
-) -> Result<(), OpenError> {
-    let sig_text = std::str::from_utf8(sig).map_err(|_| OpenError::BadSignature {
-        part,
-        detail: "signature file is not text".into(),
-    })?;
-    let sig_box =
-        minisign::SignatureBox::from_string(sig_text).map_err(|e| OpenError::BadSignature {
-            part,
-            detail: format!("unreadable signature: {e}"),
-        })?;
-    minisign::verify(pk, &sig_box, Cursor::new(data), true, false, false).map_err(|e| {
-        OpenError::BadSignature {
-            part,
-            detail: e.to_string(),
-        }
-    })?;
-    let comment = sig_box
+    expected_untrusted: &str,
+) -> Result<String, OpenError> {
+    let bad = |detail: String| OpenError::BadSignature { part, detail };
+    let sig_text =
+        std::str::from_utf8(sig).map_err(|_| bad("signature file is not text".into()))?;
+    let sig_box = minisign::SignatureBox::from_string(sig_text)
+        .map_err(|e| bad(format!("unreadable signature: {e}")))?;
+    // The parser trims whitespace, ignores extra lines and accepts
+    // non-canonical base64; the untrusted comment is unsigned. Requiring the
+    // exact bytes the writer produces makes every changed byte count.
+    if sig_box.to_string() != sig_text {
+        return Err(bad(
+            "signature file is not in canonical form (altered)".into()
+        ));
+    }
+    if sig_box.untrusted_comment().ok().as_deref() != Some(expected_untrusted) {
+        return Err(bad("untrusted comment altered".into()));
+    }
+    minisign::verify(pk, &sig_box, Cursor::new(data), true, false, false)
+        .map_err(|e| bad(e.to_string()))?;
+    sig_box
         .trusted_comment()
-        .map_err(|e| OpenError::BadSignature {
-            part,
-            detail: format!("no trusted comment: {e}"),
-        })?;
-    if comment != expected_comment {
+        .map_err(|e| bad(format!("no trusted comment: {e}")))
+}
+
+fn check_binding(comment: &str, expected: &str, part: SignedPart) -> Result<(), OpenError> {
+    if comment != expected {
         return Err(OpenError::BindingMismatch(format!(
-            "{part:?} signature is for {comment:?}, expected {expected_comment:?}"
+            "{part:?} signature is for {comment:?}, expected {expected:?}"
         )));
     }
     Ok(())
@@ -422,7 +437,9 @@ fn verify(
 /// Verifies and decrypts a package addressed to `me`.
 ///
 /// `known_senders` maps a sender fingerprint to the bundle this agency
-/// imported (and compared by phone) earlier.
+/// imported (and compared by phone) earlier. Only the sender fields are read
+/// before the signature is checked; the rest of the manifest is interpreted
+/// only once it is known to be the sender's.
 pub fn open<F>(
     package: &[u8],
     my_identity: &age::x25519::Identity,
@@ -433,37 +450,48 @@ where
     F: Fn(&Fingerprint) -> Option<PublicBundle>,
 {
     let parts = parse(package)?;
-    let m = &parts.manifest;
+    let claimed: Party = parts
+        .value
+        .get("sender")
+        .cloned()
+        .and_then(|v| serde_json::from_value(v).ok())
+        .ok_or_else(|| OpenError::Malformed("manifest.json has no valid sender".into()))?;
 
-    let sender = known_senders(&m.sender.fingerprint).ok_or_else(|| OpenError::UnknownSender {
-        agency: m.sender.agency.clone(),
-        country: m.sender.country,
-        fingerprint: m.sender.fingerprint.clone(),
+    let sender = known_senders(&claimed.fingerprint).ok_or_else(|| OpenError::UnknownSender {
+        agency: claimed.agency.clone(),
+        country: claimed.country,
+        fingerprint: claimed.fingerprint.clone(),
     })?;
-    if sender.fingerprint() != &m.sender.fingerprint
-        || sender.agency() != m.sender.agency
-        || sender.country() != m.sender.country
+    if sender.fingerprint() != &claimed.fingerprint
+        || sender.agency() != claimed.agency
+        || sender.country() != claimed.country
     {
         return Err(OpenError::SenderMismatch {
-            claimed: format!("{} ({})", m.sender.agency, m.sender.country),
+            claimed: format!("{} ({})", claimed.agency, claimed.country),
             registered: format!("{} ({})", sender.agency(), sender.country()),
-            fingerprint: m.sender.fingerprint.clone(),
+            fingerprint: claimed.fingerprint.clone(),
         });
     }
     let pk = sender
         .minisign_public_key()
         .map_err(|e| OpenError::UnknownSender {
-            agency: format!("{} (unusable key: {e})", m.sender.agency),
-            country: m.sender.country,
-            fingerprint: m.sender.fingerprint.clone(),
+            agency: format!("{} (unusable key: {e})", claimed.agency),
+            country: claimed.country,
+            fingerprint: claimed.fingerprint.clone(),
         })?;
 
-    verify(
+    let comment = verify(
         &pk,
         parts.manifest_bytes,
         parts.manifest_sig,
         SignedPart::Manifest,
-        &trusted_comment(m, "manifest"),
+        &untrusted_comment(&claimed),
+    )?;
+    let m = typed(parts.value)?;
+    check_binding(
+        &comment,
+        &trusted_comment(&m, "manifest"),
+        SignedPart::Manifest,
     )?;
 
     let digest = hex::encode(Sha256::digest(parts.ciphertext));
@@ -496,18 +524,23 @@ where
     if payload_sig.len() > MAX_SIG {
         return Err(OpenError::MalformedPayload("signature too large".into()));
     }
-    verify(
+    let comment = verify(
         &pk,
         payload,
         payload_sig,
         SignedPart::Payload,
-        &trusted_comment(m, "payload"),
+        &untrusted_comment(&m.sender),
+    )?;
+    check_binding(
+        &comment,
+        &trusted_comment(&m, "payload"),
+        SignedPart::Payload,
     )?;
 
     Ok(Opened {
-        manifest: parts.manifest.clone(),
-        sender,
         payload: payload.to_vec(),
+        manifest: m,
+        sender,
     })
 }
 
@@ -529,4 +562,144 @@ pub fn contains_window(haystack: &[u8], needle: &[u8], window: usize) -> bool {
     }
     let blocks: std::collections::HashSet<&[u8]> = needle.chunks_exact(window).collect();
     haystack.windows(window).any(|w| blocks.contains(w))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn agency(name: &str, cc: &str) -> AgencyKeys {
+        AgencyKeys::generate(name, CountryCode::parse(cc).unwrap()).unwrap()
+    }
+
+    /// Builds a package by hand: `outer` signs the manifest, `inner` signs
+    /// the payload with the trusted comment of `inner_for` (a manifest).
+    fn craft(outer: &AgencyKeys, inner: &AgencyKeys, to: &AgencyKeys, same_id: bool) -> Vec<u8> {
+        let fields = ManifestFields::new(PackageKind::Leads);
+        let mut manifest = Manifest {
+            format: PACKAGE_FORMAT.into(),
+            package_id: fields.package_id,
+            kind: fields.kind,
+            in_reply_to: None,
+            sender: Party::of(outer.public_bundle()),
+            recipient: Party::of(to.public_bundle()),
+            created: fields.created.replace_nanosecond(0).unwrap(),
+            payload: PayloadInfo {
+                file: PAYLOAD_FILE.into(),
+                encryption: PAYLOAD_ENCRYPTION.into(),
+                sha256: String::new(),
+                size: 0,
+            },
+        };
+        let mut inner_for = manifest.clone();
+        if !same_id {
+            inner_for.package_id = Uuid::now_v7();
+        }
+        let payload = br#"{"leads":[]}"#;
+        let mut inner_sig = sign(inner, payload, &trusted_comment(&inner_for, "payload")).unwrap();
+        if inner.public_bundle() != outer.public_bundle() {
+            // Keep the unsigned comment line as the receiver expects, so only
+            // the signature itself can object.
+            let wrong = untrusted_comment(&Party::of(inner.public_bundle()));
+            inner_sig = inner_sig.replace(&wrong, &untrusted_comment(&manifest.sender));
+        }
+        let inner_tar = ustar::write(
+            &[
+                ustar::Entry {
+                    name: INNER_PAYLOAD_FILE,
+                    data: payload,
+                },
+                ustar::Entry {
+                    name: INNER_SIG_FILE,
+                    data: inner_sig.as_bytes(),
+                },
+            ],
+            0,
+        )
+        .unwrap();
+        let ct = age::encrypt(&to.public_bundle().age_recipient().unwrap(), &inner_tar).unwrap();
+        manifest.payload.sha256 = hex::encode(Sha256::digest(&ct));
+        manifest.payload.size = ct.len() as u64;
+        let mj = serde_json::to_vec_pretty(&manifest).unwrap();
+        let ms = sign(outer, &mj, &trusted_comment(&manifest, "manifest")).unwrap();
+        ustar::write(
+            &[
+                ustar::Entry {
+                    name: MANIFEST_FILE,
+                    data: &mj,
+                },
+                ustar::Entry {
+                    name: MANIFEST_SIG_FILE,
+                    data: ms.as_bytes(),
+                },
+                ustar::Entry {
+                    name: PAYLOAD_FILE,
+                    data: &ct,
+                },
+            ],
+            0,
+        )
+        .unwrap()
+    }
+
+    fn open_by(pkg: &[u8], me: &AgencyKeys, known: &[&AgencyKeys]) -> Result<Opened, OpenError> {
+        let known: Vec<PublicBundle> = known.iter().map(|k| k.public_bundle().clone()).collect();
+        open(pkg, me.identity(), me.public_bundle(), |fp| {
+            known.iter().find(|b| b.fingerprint() == fp).cloned()
+        })
+    }
+
+    #[test]
+    fn crafted_packages_check_out_when_consistent() {
+        let (a, b) = (
+            agency("Example Police A", "CA"),
+            agency("Example Police B", "GB"),
+        );
+        assert!(open_by(&craft(&a, &a, &b, true), &b, &[&a]).is_ok());
+    }
+
+    /// An insider re-using signed content from one package in a new envelope.
+    #[test]
+    fn inner_content_from_another_package_is_refused() {
+        let (a, b) = (
+            agency("Example Police A", "CA"),
+            agency("Example Police B", "GB"),
+        );
+        let err = open_by(&craft(&a, &a, &b, false), &b, &[&a]).unwrap_err();
+        assert!(matches!(err, OpenError::BindingMismatch(_)), "{err}");
+    }
+
+    /// C wraps content signed by A in an envelope C signs: the inner
+    /// signature does not verify under the envelope's sender.
+    #[test]
+    fn inner_signature_by_another_key_is_refused() {
+        let (a, b) = (
+            agency("Example Police A", "CA"),
+            agency("Example Police B", "GB"),
+        );
+        let c = agency("Example Police C", "FR");
+        let err = open_by(&craft(&c, &a, &b, true), &b, &[&a, &c]).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                OpenError::BadSignature {
+                    part: SignedPart::Payload,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn contains_window_finds_shared_runs() {
+        let needle: Vec<u8> = (0..200u32).map(|i| (i * 37 % 251) as u8).collect();
+        let mut hay = vec![0u8; 1000];
+        assert!(!contains_window(&hay, &needle, 32));
+        hay[300..300 + 63].copy_from_slice(&needle[5..68]); // 63 = 2*32-1, unaligned
+        assert!(contains_window(&hay, &needle, 32));
+        assert!(contains_window(&needle[10..42], &needle[10..42], 32));
+        assert!(!contains_window(&hay, &[], 32));
+        assert!(!contains_window(&hay, &needle, 0));
+    }
 }
