@@ -34,6 +34,27 @@
 //! (sign-then-encrypt). Standard tools open it: `tar -x`, `minisign -V`,
 //! `age -d`. The full description is in the crate README.
 //!
+//! ## Example
+//!
+//! ```
+//! use vigil_share::{AgencyKeys, CountryCode, ManifestFields, PackageKind, PublicBundle};
+//!
+//! let ca = AgencyKeys::generate("Example Police (CA)", CountryCode::parse("CA")?)?;
+//! let gb = AgencyKeys::generate("Example Agency (GB)", CountryCode::parse("GB")?)?;
+//! // Bundles travel as JSON; officers compare `fingerprint()` by phone.
+//! let ca_for_gb = PublicBundle::from_json(&ca.public_bundle().to_json())?;
+//!
+//! let fields = ManifestFields::new(PackageKind::Leads);
+//! let pkg = vigil_share::seal(br#"{"leads":[]}"#, &fields, &ca, gb.public_bundle())?;
+//!
+//! let opened = vigil_share::open(&pkg, gb.identity(), gb.public_bundle(), |fp| {
+//!     (fp == ca_for_gb.fingerprint()).then(|| ca_for_gb.clone())
+//! })?;
+//! assert_eq!(opened.manifest.package_id, fields.package_id);
+//! assert_eq!(opened.payload, br#"{"leads":[]}"#);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! ## Invariants
 //!
 //! * No network access, ever: geolocation is offline; keys and packages are

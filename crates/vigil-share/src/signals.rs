@@ -14,6 +14,7 @@
 //! * `Weak` — a hint: ccTLD of an e-mail domain or URL host, an IP database's
 //!   *registered* country, a NANP number assumed US by elimination.
 //!
+//! Identical signals (same kind, evidence and countries) count once.
 //! Ranking is lexicographic on (strong, medium, weak, ambiguous) counts: any
 //! stronger kind of evidence outranks any number of weaker ones, because
 //! "three weak hints beat one verified address" is not defensible.
@@ -681,6 +682,14 @@ pub struct Attribution {
 pub fn attribute(signals: Vec<Signal>) -> Attribution {
     let mut ranking: Vec<CountryEvidence> = Vec::new();
     for (i, s) in signals.iter().enumerate() {
+        // The same evidence reported twice (one IP in fifty log lines) is
+        // one observation, not fifty.
+        let repeat = signals[..i]
+            .iter()
+            .any(|p| p.kind == s.kind && p.evidence == s.evidence && p.countries == s.countries);
+        if repeat {
+            continue;
+        }
         let amb = s.is_ambiguous();
         for c in &s.countries {
             let pos = match ranking.iter().position(|e| e.country == *c) {
@@ -932,6 +941,27 @@ mod tests {
         let amb = attribute(vec![phone("+1 800 555 0100")]);
         assert_eq!(amb.top, None, "{}", amb.why);
         assert!(attribute(vec![]).top.is_none());
+    }
+
+    #[test]
+    fn repeated_identical_evidence_counts_once() {
+        let ip = |e: &str, cc: &str| Signal {
+            kind: SignalKind::IpGeolocation,
+            countries: vec![c(cc)],
+            strength: Strength::Medium,
+            evidence: e.into(),
+            reason: format!("IP {e} in {cc}"),
+        };
+        let a = attribute(vec![
+            ip("81.2.69.160", "GB"),
+            ip("81.2.69.160", "GB"),
+            ip("81.2.69.160", "GB"),
+            Signal::declared_location(c("IE"), "profile"),
+            Signal::declared_location(c("IE"), "second chat statement"),
+        ]);
+        assert_eq!(a.top, Some(c("IE")), "{}", a.why);
+        assert_eq!(a.ranking[1].medium, 1);
+        assert_eq!(a.signals.len(), 5, "input kept whole");
     }
 
     #[test]
