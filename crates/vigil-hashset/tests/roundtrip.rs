@@ -296,3 +296,60 @@ fn callback_can_cancel() {
     assert!(matches!(err, ImportError::Cancelled));
     assert_eq!(seen, 1);
 }
+
+#[test]
+fn uk_profile_implies_the_uk_scheme_and_round_trips_letter_categories() {
+    let text = r#"{"@odata.context":"http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/UK/$metadata#Media","value":[
+{"MediaID":1,"MD5":"00112233445566778899AABBCCDDEEFF","Category":"A"},
+{"MediaID":2,"MD5":"00112233445566778899AABBCCDDEEF0","Category":"Cat C"},
+{"MediaID":3,"MD5":"00112233445566778899AABBCCDDEEF1","Category":"7"}
+],"odata.count":3}"#;
+    let (report, first, errors) = import_all(text.as_bytes(), &ImportOptions::default()).unwrap();
+    assert_eq!(report.meta.scheme, CategoryScheme::Uk);
+    assert_eq!(report.meta.extra["odata.count"], json!(3));
+    assert_eq!(
+        first[0].category.as_ref().unwrap().normalized,
+        NormalizedCategory::CsamA
+    );
+    assert_eq!(
+        first[1].category.as_ref().unwrap().normalized,
+        NormalizedCategory::CsamC
+    );
+    assert_eq!(errors.len(), 1, "7 is not a UK category");
+    assert_eq!(errors[0].pos.line, 4);
+
+    let out = vics_out(&report.meta, &first);
+    let doc: Value = serde_json::from_slice(&out).unwrap();
+    assert!(doc["@odata.context"].as_str().unwrap().contains("/UK/"));
+    assert_eq!(doc["value"][0]["Category"], json!("A"));
+    assert_eq!(doc["odata.count"], json!(3), "top-level extras are kept");
+    let (report2, second) = read(&out, &ImportOptions::default());
+    assert_eq!(report2.meta.scheme, CategoryScheme::Uk);
+    assert_same(&first, &second);
+}
+
+#[test]
+fn alternative_hash_with_a_different_md5_is_kept_verbatim() {
+    let text = r#"{"@odata.context":"x#Media","value":[{"MediaID":1,"MD5":"00112233445566778899AABBCCDDEEFF",
+"AlternativeHashes":[{"MD5":"FFEEDDCCBBAA99887766554433221100","HashName":"PDQ","HashValue":"f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"}]}]}"#;
+    let (report, first) = read(text.as_bytes(), &ImportOptions::default());
+    let e = &first[0];
+    assert!(e.pdq.is_some(), "PDQ is still usable for matching");
+    assert_eq!(e.alternative_hashes.len(), 1, "but the element is kept");
+    assert_eq!(
+        e.alternative_hashes[0].extra["MD5"],
+        json!("FFEEDDCCBBAA99887766554433221100")
+    );
+    let out = vics_out(&report.meta, &first);
+    let doc: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(
+        doc["value"][0]["AlternativeHashes"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1,
+        "no duplicate PDQ element on export"
+    );
+    let (_, second) = read(&out, &ImportOptions::default());
+    assert_same(&first, &second);
+}

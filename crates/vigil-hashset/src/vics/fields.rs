@@ -411,8 +411,8 @@ impl Serialize for VicsMedia<'_> {
         }
         for (k, v) in &e.extra {
             // A hand-built entry could carry a known key in `extra`; never
-            // write a key twice.
-            if field_of(k).is_none() {
+            // write a key twice. `Media` would turn the record into a case.
+            if field_of(k).is_none() && k != "Media" {
                 m.serialize_entry(k, v)?;
             }
         }
