@@ -85,4 +85,7 @@ pub use package::{
     Manifest, ManifestFields, OpenError, Opened, PackageKind, Party, SealError, contains_window,
     open, peek_manifest, seal,
 };
-pub use signals::{Attribution, Signal, SignalKind, Strength, attribute};
+pub use signals::{
+    Attribution, Signal, SignalKind, Strength, attribute, email_signal, ip_signal, ip_signal_at,
+    phone_signal, url_signal,
+};

@@ -95,6 +95,22 @@ impl Signal {
 /// IP geolocation: medium (VPNs, Tor exits and roaming defeat it); weak when
 /// the database only knew the *registered* country of the network.
 pub fn ip_signal(geo: &dyn GeoLookup, ip: IpAddr) -> Result<Option<Signal>, GeoError> {
+    ip_signal_at(geo, ip, None)
+}
+
+/// Days between the sighting and the database build beyond which the reason
+/// warns that the address may have changed hands since.
+pub const STALE_AFTER_DAYS: i64 = 365;
+
+/// Like [`ip_signal`], for an address seen at `seen`. Addresses are
+/// re-allocated over time, so when the database was built more than
+/// [`STALE_AFTER_DAYS`] before or after the sighting the reason says so (the
+/// strength is kept: the officer judges, the text explains).
+pub fn ip_signal_at(
+    geo: &dyn GeoLookup,
+    ip: IpAddr,
+    seen: Option<time::OffsetDateTime>,
+) -> Result<Option<Signal>, GeoError> {
     let Some(hit) = geo.lookup(ip)? else {
         return Ok(None);
     };
@@ -116,6 +132,18 @@ pub fn ip_signal(geo: &dyn GeoLookup, ip: IpAddr) -> Result<Option<Signal>, GeoE
     }
     if registered {
         reason.push_str("; only the network's registered country is known");
+    }
+    if let Some(seen) = seen {
+        let gap = (hit.source.built - seen).whole_days();
+        if gap.abs() > STALE_AFTER_DAYS {
+            let _ = write!(
+                reason,
+                "; caution: seen {}, {} days {} the database was built, the address may have moved",
+                seen.date(),
+                gap.abs(),
+                if gap > 0 { "before" } else { "after" }
+            );
+        }
     }
     Ok(Some(Signal {
         kind: SignalKind::IpGeolocation,

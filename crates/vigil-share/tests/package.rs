@@ -324,3 +324,89 @@ fn package_holds_no_bytes_of_a_media_sample() {
         "payload leaked in clear"
     );
 }
+
+/// Deterministic xorshift, so failures reproduce without a proptest dependency.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+#[test]
+fn random_corruptions_never_open_and_never_panic() {
+    let w = world();
+    let mut rng = Rng(0x5EED_1234_ABCD_0001);
+    for round in 0..400 {
+        let mut p = w.package.clone();
+        match round % 4 {
+            // several random bytes
+            0 => {
+                for _ in 0..1 + rng.below(8) {
+                    let i = rng.below(p.len());
+                    p[i] = rng.next() as u8 ^ 0x5A;
+                }
+            }
+            // truncate
+            1 => p.truncate(rng.below(p.len())),
+            // insert junk
+            2 => {
+                let i = rng.below(p.len());
+                let junk: Vec<u8> = (0..1 + rng.below(600)).map(|_| rng.next() as u8).collect();
+                p.splice(i..i, junk);
+            }
+            // delete a span
+            _ => {
+                let i = rng.below(p.len());
+                let j = (i + 1 + rng.below(700)).min(p.len());
+                p.drain(i..j);
+            }
+        }
+        if p == w.package {
+            continue;
+        }
+        assert!(open_as_gb(&w, &p).is_err(), "round {round} accepted");
+        let _ = peek_manifest(&p);
+    }
+    // Pure garbage of many sizes.
+    for len in [0, 1, 511, 512, 1024, 1536, 4096] {
+        let junk: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+        assert!(matches!(
+            open_as_gb(&w, &junk),
+            Err(OpenError::Malformed(_))
+        ));
+    }
+}
+
+#[test]
+fn bundles_and_stored_keys_reject_garbage_without_panicking() {
+    let mut rng = Rng(0xBAD_C0DE);
+    let w = world();
+    let original = w.ca.public_bundle();
+    let good = original.to_json();
+    let mut accepted = 0;
+    for _ in 0..300 {
+        let mut b = good.clone().into_bytes();
+        let i = rng.below(b.len());
+        let alphabet = b"{}[]\",:0aZ-\\ \n";
+        b[i] = alphabet[rng.below(alphabet.len())];
+        if let Ok(text) = String::from_utf8(b)
+            && let Ok(bundle) = PublicBundle::from_json(&text)
+        {
+            // Only meaning-preserving edits (whitespace, fingerprint case)
+            // may pass; any real change contradicts the stated fingerprint.
+            assert_eq!(&bundle, original, "accepted altered bundle:\n{text}");
+            accepted += 1;
+        }
+    }
+    assert!(accepted < 300);
+    assert!(AgencyKeys::from_secret_json("").is_err());
+    assert!(AgencyKeys::from_secret_json("{}").is_err());
+    assert!(AgencyKeys::from_secret_json(&good).is_err());
+}

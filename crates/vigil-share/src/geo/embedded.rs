@@ -289,9 +289,33 @@ mod tests {
             "::1",
             "0.0.0.0",
             "255.255.255.255",
+            "::",
+            "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+            "fe80::1",
         ] {
             assert_eq!(cc(geo, ip), None, "{ip}");
         }
+    }
+
+    #[test]
+    fn stale_sightings_are_flagged_in_the_reason() {
+        let geo = EmbeddedGeo::get().unwrap();
+        let ip = "8.8.8.8".parse().unwrap();
+        let old = time::macros::datetime!(2019-01-01 0:00 UTC);
+        let s = crate::signals::ip_signal_at(geo, ip, Some(old))
+            .unwrap()
+            .unwrap();
+        assert!(
+            s.reason.contains("caution: seen 2019-01-01"),
+            "{}",
+            s.reason
+        );
+        assert!(s.reason.contains("tor-geoipdb"), "{}", s.reason);
+        let recent = geo.source().built - time::Duration::days(30);
+        let s = crate::signals::ip_signal_at(geo, ip, Some(recent))
+            .unwrap()
+            .unwrap();
+        assert!(!s.reason.contains("caution"), "{}", s.reason);
     }
 
     #[test]
