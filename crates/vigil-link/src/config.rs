@@ -7,8 +7,17 @@
 //! from the value's frequency: if `df` persons hold the value, a non-matching
 //! person agrees with probability about `(df - 1) / N`, so a handle used by
 //! one pair is strong evidence and "admin", used by thousands, is almost none.
-//! `N` is never taken below [`LinkConfig::reference_population`], so small
-//! test populations do not inflate `u` to meaninglessness.
+//!
+//! The prior matters too: among `N` persons a given pair is a match with
+//! odds of roughly `1 / N`, so the posterior log-odds are the evidence
+//! weights plus `log2(1 / N)`. Adding that prior to a frequency weight
+//! `log2(m N / (df - 1))` leaves `log2(m / (df - 1))`, independent of `N`.
+//! The scorer therefore computes every frequency weight against a fixed
+//! [`LinkConfig::reference_population`] `N_ref` instead of the actual `N`:
+//! weights are `log2(m · N_ref / (df - 1))`, i.e. the posterior relative to a
+//! population of `N_ref`, and one threshold means the same in a test with 10
+//! persons and in a national database of a million. Fixed-bit weights (name
+//! similarity bins, caps) are calibrated at that reference size.
 //!
 //! The `m` values and fixed bit weights were set by hand from what an
 //! investigator would expect and then tuned on the synthetic population with
@@ -33,6 +42,21 @@ pub struct Weights {
     /// the chance of two strangers having similar names depends on the name
     /// space rather than on one value's frequency.
     pub handle_similar: Vec<(f64, f64)>,
+    /// A name carries at most this many bits per character of its key:
+    /// short names collide by chance whatever their observed frequency
+    /// (`zave`, `quxo`), and a frequency of 2 in one population is a noisy
+    /// estimate. Caps exact and containment weights at `len × this`.
+    pub name_bits_per_char: f64,
+    /// Containment where the longer name only adds a number (`darkwolf` /
+    /// `darkwolf77`): adding a number is how people make a taken name
+    /// their own, so it is weaker than an alias built around a name.
+    pub handle_plus_number_m: f64,
+    /// Both names share a run of words (neither contains the other):
+    /// `son_of_viper_cosmic` / `viper_cosmic_official`.
+    pub shared_words_m: f64,
+    /// Shared runs shorter than this (in characters) are ignored: short
+    /// common words ("dark", "wolf") are shared by strangers all the time.
+    pub shared_words_min_len: usize,
     /// Same name stem, different trailing numbers (`wolf77` / `wolf78`):
     /// numbers are how people tell their name apart from someone else's, so
     /// this is weak.
@@ -69,6 +93,10 @@ pub struct Weights {
     pub media_cap: f64,
     /// An identifier the other person announced as their own.
     pub announced_bits: f64,
+    /// Subtracted from the weaker of two links `A–B`, `B–C` to give the
+    /// weight of `A–C` through `B`: a chain is never stronger than its
+    /// weakest link, and two errors can compound.
+    pub via_penalty: f64,
     /// The weight reported for a certain link (nick change), for sorting.
     pub certain_bits: f64,
     /// Upper bound for any single frequency-derived weight.
@@ -80,12 +108,16 @@ impl Default for Weights {
         Self {
             handle_exact_m: 0.5,
             handle_contained_m: 0.25,
-            handle_similar: vec![(0.97, 8.0), (0.94, 6.0), (0.90, 3.0)],
+            handle_similar: vec![(0.97, 10.0), (0.94, 8.0), (0.90, 5.0)],
+            name_bits_per_char: 2.5,
+            handle_plus_number_m: 0.08,
+            shared_words_m: 0.15,
+            shared_words_min_len: 7,
             different_number_bits: 1.0,
             email_exact_m: 0.9,
             email_local_m: 0.4,
             other_exact_m: 0.9,
-            ip_m: 0.5,
+            ip_m: 0.8,
             port_bits: 2.0,
             ip_extra_bits: 2.0,
             cgnat_port_penalty: 4.0,
@@ -93,9 +125,10 @@ impl Default for Weights {
             room_correlation: 20.0,
             room_cap: 6.0,
             media_m: 0.3,
-            media_correlation: 5.0,
+            media_correlation: 10.0,
             media_cap: 12.0,
             announced_bits: 14.0,
+            via_penalty: 2.0,
             certain_bits: 30.0,
             max_value_bits: 16.0,
         }
@@ -103,7 +136,7 @@ impl Default for Weights {
 }
 
 impl Weights {
-    /// `log2(m / u)` with `u = (df - 1) / n`, clamped to
+    /// `log2(m / u)` with `u = (df - 1) / n` (`n` = the reference population), clamped to
     /// `[0, max_value_bits]`. `df` counts the persons holding the value
     /// (including the two compared).
     pub fn value_bits(&self, m: f64, df: usize, n: usize) -> f64 {
@@ -160,7 +193,13 @@ pub struct LinkConfig {
     pub min_key_len: usize,
     /// Handle keys that weigh nothing (see [`COMMON_HANDLES`]).
     pub common_handles: Vec<String>,
-    /// `N` in `u = (df - 1) / N` is never below this.
+    /// One collective pass: persons who are both candidates of a third
+    /// person become candidates of each other when their own evidence plus
+    /// the chain reaches the threshold. Persons with more than this many
+    /// candidates are not used as a middle (a hub is more likely a bad
+    /// link than one human); 0 switches the pass off.
+    pub max_via_degree: usize,
+    /// `N_ref` of the weight formula (see the module docs).
     pub reference_population: usize,
     pub weights: Weights,
 }
@@ -168,7 +207,7 @@ pub struct LinkConfig {
 impl Default for LinkConfig {
     fn default() -> Self {
         Self {
-            threshold: 12.0,
+            threshold: 10.0,
             ip_tolerance: Duration::days(1),
             room_tolerance: Duration::days(1),
             shared: SharedAddresses::default(),
@@ -176,6 +215,7 @@ impl Default for LinkConfig {
             max_room_block: 12,
             min_key_len: 4,
             common_handles: COMMON_HANDLES.iter().map(|s| s.to_string()).collect(),
+            max_via_degree: 6,
             reference_population: 10_000,
             weights: Weights::default(),
         }

@@ -24,6 +24,9 @@ pub enum EvidenceKind {
     IpNotEvidence,
     RoomCoPresence,
     MediaShared,
+    /// Both persons are candidates of one third person: collective
+    /// evidence (COPLINK's later work: identities resolve better together).
+    LinkedVia,
 }
 
 impl EvidenceKind {
@@ -41,6 +44,7 @@ impl EvidenceKind {
             Self::IpNotEvidence => "ip-not-evidence",
             Self::RoomCoPresence => "room-co-presence",
             Self::MediaShared => "media-shared",
+            Self::LinkedVia => "linked-via",
         }
     }
 

@@ -26,11 +26,13 @@
 //! results are deterministic for the same input.
 
 pub mod config;
+pub mod eval;
 
 pub mod evidence;
 mod linker;
 pub mod model;
 mod score;
+pub mod synth;
 
 pub use config::{COMMON_HANDLES, LinkConfig, Weights};
 pub use evidence::{BlockStats, Candidate, Evidence, EvidenceKind, LinkReport};

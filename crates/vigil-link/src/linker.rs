@@ -24,6 +24,12 @@ pub(crate) struct Name {
     pub source: String,
     /// True for an e-mail local part, false for a handle.
     pub from_email: bool,
+    /// Contiguous token runs (see [`token_runs`]), for containment.
+    pub runs: Vec<String>,
+    /// Persons holding this key exactly / as a word run (filled after
+    /// indexing).
+    pub key_df: usize,
+    pub token_df: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -101,10 +107,13 @@ fn bkey(ns: char, v: &str) -> String {
     s
 }
 
-/// Every contiguous run of up to 4 tokens, joined: the strings another key
-/// may equal for containment.
+/// Every contiguous run of up to 4 tokens, joined, and the whole key: the
+/// strings another key may equal for containment.
 pub(crate) fn token_runs(tokens: &[String]) -> Vec<String> {
     let mut out = Vec::new();
+    if tokens.len() > 4 {
+        out.push(tokens.concat());
+    }
     for i in 0..tokens.len() {
         let mut s = String::new();
         for t in tokens.iter().skip(i).take(4) {
@@ -165,8 +174,10 @@ impl Linker {
         self.blocks.get(&bkey(ns, v)).map_or(0, Vec::len)
     }
 
+    /// The `N` of the weight formula: the reference population, not the
+    /// actual one (see the `config` module docs for why).
     pub(crate) fn n_eff(&self) -> usize {
-        self.ids.len().max(self.cfg.reference_population)
+        self.cfg.reference_population
     }
 
     /// Why an address cannot link, if it cannot: shared (CGNAT, listed,
@@ -185,9 +196,9 @@ impl Linker {
             for n in &p.names {
                 keys.insert(bkey(ns::KEY, &n.key));
                 keys.insert(bkey(ns::TOKEN, &n.key));
-                for run in token_runs(&n.tokens) {
+                for run in &n.runs {
                     if run.chars().count() >= 3 {
-                        keys.insert(bkey(ns::TOKEN, &run));
+                        keys.insert(bkey(ns::TOKEN, run));
                     }
                 }
                 let chars: Vec<char> = n.key.chars().collect();
@@ -225,6 +236,12 @@ impl Linker {
             }
             for k in keys {
                 blocks.entry(k).or_default().push(i as u32);
+            }
+        }
+        for p in &mut self.prep {
+            for n in &mut p.names {
+                n.key_df = blocks.get(&bkey(ns::KEY, &n.key)).map_or(0, Vec::len);
+                n.token_df = blocks.get(&bkey(ns::TOKEN, &n.key)).map_or(0, Vec::len);
             }
         }
         self.blocks = blocks;
@@ -266,10 +283,12 @@ impl Linker {
     }
 
     fn build_special(&mut self, profiles: &[Profile]) {
-        // Nick changes: everyone holding the old or the new nick is the
-        // person who changed it — unless a nick is held by so many persons
-        // that the holder cannot be told (a "guest" renaming itself).
-        const MAX_HOLDERS: usize = 3;
+        // Nick changes: whoever holds the old or the new nick is the person
+        // who changed it — provided each nick is held by one person besides
+        // the one whose log recorded the change. If two persons hold "guest"
+        // (or any name), which of them changed nick cannot be told, and a
+        // certain link must not rest on a guess.
+        const MAX_HOLDERS: usize = 1;
         for (i, p) in profiles.iter().enumerate() {
             for nc in &p.nick_changes {
                 let network = nc.network.as_ref().map(|n| n.to_ascii_lowercase());
@@ -281,11 +300,14 @@ impl Linker {
                     continue;
                 };
                 let net = network.as_deref().or(old.network.as_deref());
-                let holders_old = self.handle_holders(&old.key, net);
-                let holders_new = self.handle_holders(&new.key, net);
+                let me = i as u32;
+                let mut holders_old = self.handle_holders(&old.key, net);
+                let mut holders_new = self.handle_holders(&new.key, net);
+                holders_old.retain(|h| *h != me);
+                holders_new.retain(|h| *h != me);
                 if holders_old.len() > MAX_HOLDERS || holders_new.len() > MAX_HOLDERS {
                     self.notes.push(format!(
-                        "nick change {:?} -> {:?} ({}) not used: the nicks are held by {} and {} persons, too many to attribute",
+                        "nick change {:?} -> {:?} ({}) not used: the nicks are held by {} and {} other persons, so the one who changed nick cannot be told",
                         nc.old, nc.new, nc.source, holders_old.len(), holders_new.len()
                     ));
                     continue;
@@ -445,6 +467,8 @@ impl Linker {
                 (c.certain || c.score >= threshold).then_some(c)
             })
             .collect();
+        let via = self.linked_via(&candidates);
+        candidates.extend(via);
         sort_candidates(&mut candidates);
         let mut notes = self.notes.clone();
         notes.extend(block_notes);
@@ -453,6 +477,71 @@ impl Linker {
             stats,
             notes,
         }
+    }
+
+    /// The collective pass (see [`LinkConfig::max_via_degree`]): for every
+    /// person `B` with a few candidates, each pair `A`, `C` of them not yet a
+    /// candidate is scored on its own evidence plus a [`EvidenceKind::LinkedVia`]
+    /// weight from the weaker of `A–B`, `B–C`. Only one pass: chains of
+    /// chains are not followed.
+    fn linked_via(&self, accepted: &[Candidate]) -> Vec<Candidate> {
+        let max_deg = self.cfg.max_via_degree;
+        if max_deg < 2 {
+            return Vec::new();
+        }
+        let mut adj: HashMap<i64, Vec<(i64, &Candidate)>> = HashMap::new();
+        let mut have: HashSet<(i64, i64)> = HashSet::new();
+        for c in accepted {
+            adj.entry(c.a).or_default().push((c.b, c));
+            adj.entry(c.b).or_default().push((c.a, c));
+            have.insert((c.a, c.b));
+        }
+        // Best middle per new pair: (weight, middle, link to a, link to c).
+        let mut best: HashMap<(i64, i64), (f64, i64, &Candidate, &Candidate)> = HashMap::new();
+        let w = &self.cfg.weights;
+        for (&mid, list) in &adj {
+            if list.len() < 2 || list.len() > max_deg {
+                continue;
+            }
+            for (x, (a, ca)) in list.iter().enumerate() {
+                for (c, cc) in &list[x + 1..] {
+                    let key = ((*a).min(*c), (*a).max(*c));
+                    if have.contains(&key) {
+                        continue;
+                    }
+                    let weight = (ca.score.min(cc.score) - w.via_penalty).max(0.0);
+                    let e = best.entry(key).or_insert((weight, mid, ca, cc));
+                    if weight > e.0 {
+                        *e = (weight, mid, ca, cc);
+                    }
+                }
+            }
+        }
+        let mut out: Vec<Candidate> = best
+            .into_par_iter()
+            .filter_map(|((a, c), (weight, mid, ca, cc))| {
+                let (&ia, &ic) = (self.by_id.get(&a)?, self.by_id.get(&c)?);
+                let mut cand = self.score_indexes(ia.min(ic), ia.max(ic));
+                let top = |x: &Candidate| {
+                    x.evidence
+                        .first()
+                        .map_or("none", |e| e.kind.as_str())
+                };
+                cand.evidence.push(Evidence {
+                    kind: EvidenceKind::LinkedVia,
+                    weight,
+                    detail: format!(
+                        "both are candidates of person {mid}: {}–{mid} scores {:.1} bits (mainly {}), {}–{mid} scores {:.1} bits (mainly {}); the weaker minus {:.1} bits counts here",
+                        a, ca.score, top(ca), c, cc.score, top(cc), w.via_penalty
+                    ),
+                    sources: Vec::new(),
+                });
+                cand.score += weight;
+                (cand.score >= self.cfg.threshold).then_some(cand)
+            })
+            .collect();
+        sort_candidates(&mut out);
+        out
     }
 
     /// Scores and explains one pair of persons, whatever the score (`None`
@@ -509,6 +598,9 @@ fn prepare(p: &Profile, notes: &mut Vec<String>) -> Prepared {
             Some(f) => out.names.push(Name {
                 raw: h.raw.clone(),
                 key: f.key,
+                runs: token_runs(&f.tokens),
+                key_df: 0,
+                token_df: 0,
                 tokens: f.tokens,
                 network: h
                     .network
@@ -530,10 +622,14 @@ fn prepare(p: &Profile, notes: &mut Vec<String>) -> Prepared {
                 let local = normalize::email_local_part(&norm);
                 let key = handle_key(local);
                 if !key.is_empty() {
+                    let tokens = handle_tokens(local);
                     out.names.push(Name {
                         raw: e.raw.clone(),
                         key,
-                        tokens: handle_tokens(local),
+                        runs: token_runs(&tokens),
+                        key_df: 0,
+                        token_df: 0,
+                        tokens,
                         network: None,
                         source: e.source.clone(),
                         from_email: true,

@@ -7,7 +7,7 @@ use time::macros::format_description;
 use vigil_domain::normalize::{IpScope, SharedReason, TimeWindow, ip_scope};
 
 use crate::evidence::{Candidate, Evidence, EvidenceKind};
-use crate::linker::{Linker, Name, Prepared, ns, token_runs};
+use crate::linker::{Linker, Name, Prepared, ns};
 
 fn when(w: &TimeWindow) -> String {
     let f = format_description!("[year]-[month]-[day] [hour]:[minute]");
@@ -86,13 +86,14 @@ impl Linker {
             w.handle_exact_m
         };
         if x.key == y.key {
-            let df = self.df(ns::KEY, &x.key);
+            let df = x.key_df;
             let common = self.cfg.common_handles.contains(&x.key);
             let short = x.key.chars().count() < 3;
+            let cap = w.name_bits_per_char * x.key.chars().count() as f64;
             let weight = if common || short {
                 0.0
             } else {
-                w.value_bits(m_exact, df, n)
+                w.value_bits(m_exact, df, n).min(cap)
             };
             let why = if common {
                 " — a common handle, so it weighs nothing".to_string()
@@ -137,16 +138,28 @@ impl Linker {
         let (short, long) = if lx <= ly { (x, y) } else { (y, x) };
         if short.key.chars().count() >= 3.max(min - 1)
             && long.tokens.len() > 1
-            && token_runs(&long.tokens).contains(&short.key)
+            && long.runs.contains(&short.key)
         {
-            let df = self.df(ns::TOKEN, &short.key);
+            let df = short.token_df;
+            // What the longer name adds besides the shorter one.
+            let plus_number = {
+                let (_, num) = stem_number(&long.key);
+                !num.is_empty() && long.key.len() - num.len() == short.key.len()
+            };
             let m = if email_pair {
                 w.email_local_m * 0.5
+            } else if plus_number {
+                w.handle_plus_number_m
             } else {
                 w.handle_contained_m
             };
             let common = self.cfg.common_handles.contains(&short.key);
-            let weight = if common { 0.0 } else { w.value_bits(m, df, n) };
+            let cap = w.name_bits_per_char * short.key.chars().count() as f64;
+            let weight = if common {
+                0.0
+            } else {
+                w.value_bits(m, df, n).min(cap)
+            };
             return Some(Evidence {
                 kind: if email_pair {
                     EvidenceKind::EmailLocalHandle
@@ -171,6 +184,35 @@ impl Linker {
                 ),
                 sources,
             });
+        }
+        // Shared words: both names contain the same run of two or more words
+        // (`viper·cosmic·friend` in `son_of_viper_cosmic_friend` and
+        // `viper-cosmic-friend-official`). Weaker than containment: each name
+        // adds something the other lacks.
+        if !email_pair && x.tokens.len() > 1 && y.tokens.len() > 1 {
+            let best = x
+                .runs
+                .iter()
+                .filter(|r| r.chars().count() >= w.shared_words_min_len && y.runs.contains(r))
+                .filter(|r| !x.tokens.contains(r) || !y.tokens.contains(r) || r.len() >= 8)
+                .max_by_key(|r| r.chars().count());
+            if let Some(run) = best {
+                let df = self.df(ns::TOKEN, run);
+                let cap = w.name_bits_per_char * run.chars().count() as f64;
+                let weight = w.value_bits(w.shared_words_m, df, n).min(cap);
+                return Some(Evidence {
+                    kind: EvidenceKind::HandleContained,
+                    weight,
+                    detail: format!(
+                        "handles {:?} (words {}) and {:?} (words {}) share {run:?}, which occurs in the names of {df} persons",
+                        x.raw,
+                        x.tokens.join("·"),
+                        y.raw,
+                        y.tokens.join("·"),
+                    ),
+                    sources,
+                });
+            }
         }
         if lx >= min && ly >= min && !email_pair {
             let jw = strsim::jaro_winkler(&x.key, &y.key);

@@ -10,15 +10,18 @@
 //! 2. confusable letters from Cyrillic and Greek mapped to their Latin
 //!    look-alike (`Сон` written with Cyrillic С and о), plus a few Latin
 //!    letters with strokes (`ł`, `ø`, `đ`) and ligatures (`æ`, `ß`);
-//! 3. leetspeak: `0→o 1→i 3→e 4→a 5→s 7→t` when the digit sits *inside* a
-//!    word (`g0d`, `h4x0r`) or is a single digit at its *start* (`0f`, `4dam`);
-//!    a digit run at the end (`john1985`, `john1`) or a number on its own
-//!    (`1337`) is kept, because trailing numbers are how people make a taken
-//!    name unique and folding them would merge different people. `@` and `$`
-//!    next to a letter are `a` and `s`; `!` and `|` between letters are `i`;
-//! 4. case folded, and `l` folded into `i` — `1`, `l`, `I`, `|` are written for
+//! 3. a decorative wrapper (`xX…Xx`, `xxx_…_xxx`) is removed;
+//! 4. leetspeak: `0→o 1→i 3→e 4→a 5→s 7→t` when the digit sits *inside* a
+//!    word (`g0d`, `h4x0r`), starts one (`0f`, `4dam`, `5733l` — a leading
+//!    run is folded only if every digit has a letter reading), or is a single
+//!    digit ending a word in a handle that uses leetspeak elsewhere (`c0lb1`).
+//!    Otherwise digits are kept: a trailing number (`john1985`, `john1`) or a
+//!    number on its own (`1337`) is how people make a taken name their own,
+//!    and folding it would merge different people. `@` and `$` next to a
+//!    letter are `a` and `s`; `!` and `|` between letters are `i`;
+//! 5. case folded, and `l` folded into `i` — `1`, `l`, `I`, `|` are written for
 //!    one another, so the key cannot tell them apart (the raw value can);
-//! 5. everything that is not a letter or digit removed, so `G.O.D.`, `g_o_d`
+//! 6. everything that is not a letter or digit removed, so `G.O.D.`, `g_o_d`
 //!    and `GOD` all have the key `god`.
 //!
 //! The *token form* splits the same folded nickname into words at separators,
@@ -192,7 +195,7 @@ fn is_symbol(c: char) -> bool {
 
 /// Resolves leet digits and symbols inside one segment (a run without
 /// separators) and splits it into words: edge digit runs, camelCase.
-fn segment_words(seg: &[char], words: &mut Vec<String>) {
+fn segment_words(seg: &[char], leet_mode: bool, words: &mut Vec<String>) {
     let letterish = |c: char| c.is_alphabetic() || is_symbol(c);
     let n = seg.len();
     // Pass 1: fold leet where the rules say so; the folded letter takes the
@@ -209,8 +212,11 @@ fn segment_words(seg: &[char], words: &mut Vec<String>) {
             }
             let before = start > 0 && letterish(seg[start - 1]);
             let after = i < n && letterish(seg[i]);
-            let single_leading = start == 0 && i - start == 1 && after;
-            let fold = (before && after) || single_leading;
+            let run = &seg[start..i];
+            let all_leet = run.iter().all(|d| leet_digit(*d).is_some());
+            let leading = start == 0 && after && (run.len() == 1 || all_leet);
+            let trailing = i == n && before && run.len() == 1 && leet_mode;
+            let fold = (before && after) || leading || trailing;
             let upper = seg[i..]
                 .iter()
                 .find(|c| c.is_alphabetic())
@@ -293,6 +299,33 @@ fn segment_words(seg: &[char], words: &mut Vec<String>) {
     flush(&mut cur, words);
 }
 
+/// Removes a decorative wrapper: `xX…Xx`, `xxx_…_xxx` (two or three x on
+/// *both* ends, with any separators next to them), when at least three
+/// letters or digits remain. Decoration is no more part of a name than a
+/// separator is; requiring both ends keeps names that merely start with
+/// `xx`.
+fn strip_wrapper(chars: &[char]) -> &[char] {
+    let is_x = |c: &char| matches!(c, 'x' | 'X');
+    let is_sep = |c: &char| !c.is_alphanumeric();
+    let lead = chars.iter().take_while(|c| is_x(c)).count();
+    let trail = chars.iter().rev().take_while(|c| is_x(c)).count();
+    if !(2..=3).contains(&lead) || !(2..=3).contains(&trail) || lead + trail >= chars.len() {
+        return chars;
+    }
+    let mut core = &chars[lead..chars.len() - trail];
+    while core.first().is_some_and(is_sep) {
+        core = &core[1..];
+    }
+    while core.last().is_some_and(is_sep) {
+        core = &core[..core.len() - 1];
+    }
+    if core.iter().filter(|c| c.is_alphanumeric()).count() >= 3 {
+        core
+    } else {
+        chars
+    }
+}
+
 /// Lowercases one word and applies the `l`→`i` fold.
 fn fold_case(word: &str) -> String {
     word.chars()
@@ -307,11 +340,29 @@ fn fold_case(word: &str) -> String {
 /// `Son_of_G0d` → `["son", "of", "god"]`).
 pub fn handle_tokens(nick: &str) -> Vec<String> {
     let nick = nick.trim().trim_start_matches(['@', '+', '~', '%', '&']);
-    let chars: Vec<char> = fold_script(nick).chars().collect();
+    let folded: Vec<char> = fold_script(nick).chars().collect();
+    let chars = strip_wrapper(&folded);
+    let is_sep = |c: &char| !(c.is_alphanumeric() || is_symbol(*c));
+    // Does this handle use leetspeak at all (a digit between letters)? Then
+    // a single digit ending a word is leetspeak too (`c0lb1` → `colbi`),
+    // while in `john1` it stays a number.
+    let letterish = |c: char| c.is_alphabetic() || is_symbol(c);
+    let leet_mode = chars.split(is_sep).any(|seg| {
+        let interior = seg.windows(3).any(|w| {
+            letterish(w[0])
+                && leet_digit(w[1]).is_some()
+                && (letterish(w[2]) || w[2].is_ascii_digit())
+        });
+        let digits = seg.iter().take_while(|c| c.is_ascii_digit()).count();
+        let leading = digits > 0
+            && seg[..digits].iter().all(|d| leet_digit(*d).is_some())
+            && seg.get(digits).is_some_and(|c| letterish(*c));
+        (interior || leading) && seg.iter().any(|c| c.is_alphabetic())
+    });
     let mut raw_words = Vec::new();
-    for seg in chars.split(|c| !(c.is_alphanumeric() || is_symbol(*c))) {
+    for seg in chars.split(is_sep) {
         if !seg.is_empty() {
-            segment_words(seg, &mut raw_words);
+            segment_words(seg, leet_mode, &mut raw_words);
         }
     }
     let mut tokens: Vec<String> = Vec::with_capacity(raw_words.len());
@@ -400,6 +451,12 @@ mod tests {
         assert_eq!(key("1337"), "1337");
         // Digits without a letter reading stay (gr8).
         assert_eq!(key("gr8t"), "gr8t");
+        // A trailing single digit is leetspeak when the handle uses it
+        // elsewhere, a number otherwise.
+        assert_eq!(key("c0lb1"), key("colbi"));
+        assert_eq!(key("uncl3__51r4"), key("unclesira"));
+        assert_eq!(key("5733LTARY"), key("steeltary"));
+        assert_eq!(key("d4rkwolf77"), "darkwoif77");
         // l, 1, I and | are one letter in keys.
         assert_eq!(key("Bill"), key("B1ll"));
         assert_eq!(key("Bill"), key("B|ll"));
@@ -416,6 +473,17 @@ mod tests {
         assert_eq!(key("Dé\u{301}mon"), "demon");
         assert_eq!(key("Łukasz"), "iukasz");
         assert_eq!(key("Straße"), "strasse");
+    }
+
+    #[test]
+    fn decorative_wrappers_are_removed() {
+        assert_eq!(key("xXd3sv0Xx"), "desvo");
+        assert_eq!(key("xXx_DarK_xXx"), "dark");
+        assert_eq!(key("XX-Son-Of-God-XX"), "sonofgod");
+        // One-sided or too short: kept.
+        assert_eq!(key("xxjinx"), "xxjinx");
+        assert_eq!(key("xxxx"), "xxxx");
+        assert_eq!(key("xXyXx"), "xxyxx");
     }
 
     #[test]
