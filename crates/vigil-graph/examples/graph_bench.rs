@@ -74,7 +74,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let t = Timer::start();
     let data = offender_network(&spec);
-    timings.push(("generate (not part of the library)".into(), t.stop().0, t.stop().1));
+    timings.push((
+        "generate (not part of the library)".into(),
+        t.stop().0,
+        t.stop().1,
+    ));
     let t = Timer::start();
     let g = data.build()?;
     let (w, c) = t.stop();
@@ -161,7 +165,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     f.flush()?;
     std::fs::write(
         out.join("pivots.txt"),
-        src.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("\n"),
+        src.iter()
+            .map(|x| x.to_string())
+            .collect::<Vec<_>>()
+            .join("\n"),
     )?;
     std::fs::write(
         out.join("vigil_membership.txt"),

@@ -710,3 +710,95 @@ impl GraphBuilder {
         self.g
     }
 }
+
+impl OffenderGraph {
+    /// The part of the graph within `hops` edges (either direction, any kind)
+    /// of the `centre` nodes, at most `max_nodes` nodes, with every edge
+    /// among the kept nodes. Nodes are taken in breadth-first order (centre
+    /// first, then by model order), so the cut at `max_nodes` is
+    /// deterministic. For the web view and case-scoped exports, where the
+    /// whole network is too big to draw.
+    ///
+    /// Grants (`granted_by`) that point outside the kept nodes are dropped
+    /// from the edge, since the node they name is not in the result.
+    pub fn neighbourhood(
+        &self,
+        centre: &[&str],
+        hops: usize,
+        max_nodes: usize,
+    ) -> Result<OffenderGraph, GraphError> {
+        let n = self.node_count();
+        let mut adj_off = vec![0usize; n + 1];
+        for e in &self.edges {
+            adj_off[e.source.index() + 1] += 1;
+            adj_off[e.target.index() + 1] += 1;
+        }
+        for i in 0..n {
+            adj_off[i + 1] += adj_off[i];
+        }
+        let mut fill = adj_off[..n].to_vec();
+        let mut adj = vec![0u32; adj_off[n]];
+        for e in &self.edges {
+            let (s, t) = (e.source.index(), e.target.index());
+            adj[fill[s]] = t as u32;
+            fill[s] += 1;
+            adj[fill[t]] = s as u32;
+            fill[t] += 1;
+        }
+        for i in 0..n {
+            adj[adj_off[i]..adj_off[i + 1]].sort_unstable();
+        }
+        let mut depth = vec![usize::MAX; n];
+        let mut order: Vec<u32> = Vec::new();
+        for k in centre {
+            let id = self
+                .node_id(k)
+                .ok_or_else(|| GraphError::UnknownNode((*k).to_owned()))?;
+            if depth[id.index()] == usize::MAX && order.len() < max_nodes {
+                depth[id.index()] = 0;
+                order.push(id.0);
+            }
+        }
+        let mut head = 0;
+        while head < order.len() && order.len() < max_nodes {
+            let v = order[head] as usize;
+            head += 1;
+            if depth[v] >= hops {
+                continue;
+            }
+            for &u in &adj[adj_off[v]..adj_off[v + 1]] {
+                if order.len() >= max_nodes {
+                    break;
+                }
+                if depth[u as usize] == usize::MAX {
+                    depth[u as usize] = depth[v] + 1;
+                    order.push(u);
+                }
+            }
+        }
+        // Keep model order in the result, so exports list nodes the same way.
+        order.sort_unstable();
+        let mut new_id = vec![u32::MAX; n];
+        let mut out = OffenderGraph::default();
+        for (i, &old) in order.iter().enumerate() {
+            new_id[old as usize] = i as u32;
+            let node = self.nodes[old as usize].clone();
+            out.index.insert(node.key.clone(), NodeId(i as u32));
+            out.nodes.push(node);
+        }
+        for e in &self.edges {
+            let (s, t) = (new_id[e.source.index()], new_id[e.target.index()]);
+            if s == u32::MAX || t == u32::MAX {
+                continue;
+            }
+            let mut e2 = e.clone();
+            e2.source = NodeId(s);
+            e2.target = NodeId(t);
+            e2.granted_by = e.granted_by.and_then(|gb| {
+                (new_id[gb.index()] != u32::MAX).then(|| NodeId(new_id[gb.index()]))
+            });
+            out.edges.push(e2);
+        }
+        Ok(out)
+    }
+}

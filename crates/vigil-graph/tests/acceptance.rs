@@ -197,3 +197,66 @@ fn analytics_are_deterministic() {
     let b = compute_metrics(&ag, &MetricsOptions::default());
     assert_eq!(a, b);
 }
+
+#[test]
+fn identifier_shared_by_two_persons_is_not_folded() {
+    use vigil_graph::{GraphBuilder, NodeKind};
+    let mut b = GraphBuilder::new();
+    b.node("p:1", NodeKind::Person, "One").unwrap();
+    b.node("p:2", NodeKind::Person, "Two").unwrap();
+    b.node("ip:1", NodeKind::Identifier, "198.51.100.7")
+        .unwrap();
+    b.node("h:1", NodeKind::Handle, "one").unwrap();
+    b.relate("p:1", "ip:1", EdgeKind::Uses, common::ev(1, 0, 0))
+        .unwrap();
+    b.relate("p:2", "ip:1", EdgeKind::Uses, common::ev(1, 0, 0))
+        .unwrap();
+    b.relate("p:1", "h:1", EdgeKind::Uses, common::ev(1, 0, 0))
+        .unwrap();
+    let g = b.build();
+    let ag = AnalysisGraph::new(&g, ViewOptions::default());
+    let v = |k: &str| ag.view_node(g.node_id(k).unwrap()).unwrap();
+    assert_ne!(v("p:1"), v("p:2"), "a shared IP must not merge two people");
+    assert_ne!(v("ip:1"), v("p:1"));
+    assert_eq!(v("h:1"), v("p:1"));
+    // The shared IP connects the two persons.
+    let p = find_path(&g, &ag, "p:1", "p:2", PathKind::Shortest)
+        .unwrap()
+        .unwrap();
+    assert_eq!(p.nodes[1].key, "ip:1");
+}
+
+#[test]
+fn neighbourhood_keeps_nodes_within_hops_and_their_edges() {
+    let g = scenario();
+    let sub = g.neighbourhood(&["p:alice"], 1, 100).unwrap();
+    let mut keys: Vec<&str> = sub.nodes().iter().map(|n| n.key()).collect();
+    keys.sort();
+    assert_eq!(keys, vec!["h:alice", "p:alice"]);
+    let sub = g.neighbourhood(&["h:alice"], 1, 100).unwrap();
+    let keys: std::collections::BTreeSet<&str> = sub.nodes().iter().map(|n| n.key()).collect();
+    assert_eq!(
+        keys,
+        ["h:alice", "p:alice", "r:1", "h:mod", "h:carol", "h:god"].into()
+    );
+    // Every kept edge has both ends kept; edges among kept nodes are all there.
+    assert!(
+        sub.edges()
+            .iter()
+            .all(|e| e.source().index() < sub.node_count())
+    );
+    let among = g
+        .edges()
+        .iter()
+        .filter(|e| {
+            keys.contains(g.nodes()[e.source().index()].key())
+                && keys.contains(g.nodes()[e.target().index()].key())
+        })
+        .count();
+    assert_eq!(sub.edge_count(), among);
+    // The cap is respected and the centre is always kept.
+    let capped = g.neighbourhood(&["h:alice"], 3, 3).unwrap();
+    assert_eq!(capped.node_count(), 3);
+    assert!(capped.node_id("h:alice").is_some());
+    assert!(g.neighbourhood(&["nope"], 1, 10).is_err());
+}

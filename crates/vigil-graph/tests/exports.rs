@@ -317,3 +317,46 @@ fn networkx_reads_graphml_and_gexf_with_typed_attributes() {
         let _ = std::fs::remove_dir_all(&dir);
     });
 }
+
+#[test]
+fn person_level_cytoscape_for_the_web_view() {
+    let g = scenario();
+    let ag = AnalysisGraph::new(&g, ViewOptions::default());
+    let m = compute_metrics(&ag, &MetricsOptions::default());
+    let v = vigil_graph::export::cytoscape_view_json(&g, &ag, Some(&m)).unwrap();
+    let nodes = v["elements"]["nodes"].as_array().unwrap();
+    let edges = v["elements"]["edges"].as_array().unwrap();
+    assert_eq!(nodes.len(), ag.node_count());
+    assert_eq!(edges.len(), ag.edge_count());
+    let host = nodes.iter().find(|n| n["data"]["id"] == "p:host").unwrap();
+    let aliases = host["data"]["aliases"].as_array().unwrap();
+    assert!(aliases.contains(&"SonOfGod".into()));
+    let dist_carol = edges
+        .iter()
+        .find(|e| e["data"]["source"] == "p:carol" && e["data"]["target"] == "p:dist")
+        .or_else(|| {
+            edges
+                .iter()
+                .find(|e| e["data"]["source"] == "p:dist" && e["data"]["target"] == "p:carol")
+        })
+        .unwrap();
+    assert_eq!(dist_carol["data"]["count"], 10_400);
+    assert_eq!(
+        dist_carol["data"]["kinds"],
+        serde_json::json!(["sent_files", "shared_media"])
+    );
+    assert_eq!(dist_carol["data"]["evidence_edges"], 2);
+}
+
+#[test]
+fn neighbourhood_exports_like_a_whole_graph() {
+    let g = scenario();
+    let sub = g.neighbourhood(&["p:host"], 2, 50).unwrap();
+    let mut out = Vec::new();
+    write_graphml(&mut out, &sub, None).unwrap();
+    let names = xml_elements(&out);
+    assert_eq!(
+        names.iter().filter(|n| *n == "node").count(),
+        sub.node_count()
+    );
+}

@@ -94,3 +94,89 @@ pub fn write_cytoscape<W: Write>(
     w.flush()?;
     Ok(())
 }
+
+/// Cytoscape.js JSON of an analysis graph (typically the person view): one
+/// node per person (or unattached identifier, room, ...) with its aliases,
+/// one edge per associated pair with the summed evidence count, the kinds
+/// of evidence, the time span and the number of model edges behind it.
+/// This is the chart an analyst reads first; the raw export
+/// ([`cytoscape_json`]) is the one to drill into.
+pub fn cytoscape_view_json(
+    g: &OffenderGraph,
+    ag: &crate::view::AnalysisGraph,
+    metrics: Option<&crate::metrics::Metrics>,
+) -> Result<Value, GraphError> {
+    if !ag.belongs_to(g) {
+        return Err(GraphError::MetricsMismatch);
+    }
+    if let Some(m) = metrics
+        && (m.degree.len() != ag.node_count() || m.view != ag.view())
+    {
+        return Err(GraphError::MetricsMismatch);
+    }
+    let rep_key = |v: usize| {
+        ag.representative(v)
+            .map(|r| g.n(r).key().to_owned())
+            .unwrap_or_default()
+    };
+    let mut nodes = Vec::with_capacity(ag.node_count());
+    for v in 0..ag.node_count() {
+        let pn = crate::paths::path_node(g, ag, v);
+        let mut d = Map::new();
+        d.insert("id".into(), pn.key.clone().into());
+        d.insert("label".into(), pn.label.into());
+        d.insert("kind".into(), pn.kind.as_str().into());
+        let blind = ag.representative(v).and_then(|r| g.n(r).blind_hit());
+        d.insert("blind_hit".into(), blind.is_some().into());
+        if let Some(a) = blind {
+            d.insert("held_by".into(), a.into());
+        }
+        if !pn.aliases.is_empty() {
+            d.insert("aliases".into(), json!(pn.aliases));
+        }
+        if let Some(m) = metrics {
+            d.insert("degree".into(), m.degree[v].into());
+            d.insert("betweenness".into(), json!(m.betweenness[v]));
+            d.insert("pagerank".into(), json!(m.pagerank[v]));
+            d.insert("community".into(), m.communities.membership[v].into());
+        }
+        let mut classes = pn.kind.as_str().to_owned();
+        if blind.is_some() {
+            classes.push_str(" blind-hit");
+        }
+        nodes.push(json!({"data": d, "classes": classes}));
+    }
+    let mut edges = Vec::with_capacity(ag.edge_count());
+    for e in 0..ag.edge_count() {
+        let (a, b) = ag.ends(e);
+        let ev = ag.evidence(e);
+        let mut kinds: Vec<&str> = ev
+            .iter()
+            .map(|x| g.edges[x.index()].kind.as_str())
+            .collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        let count: u64 = ev.iter().map(|x| g.edges[x.index()].count).sum();
+        let first = ev.iter().map(|x| g.edges[x.index()].first_seen).min();
+        let last = ev.iter().map(|x| g.edges[x.index()].last_seen).max();
+        let candidate = !ev.is_empty() && ev.iter().all(|x| g.edges[x.index()].is_candidate());
+        let mut d = Map::new();
+        d.insert("id".into(), format!("v{e}").into());
+        d.insert("source".into(), rep_key(a as usize).into());
+        d.insert("target".into(), rep_key(b as usize).into());
+        d.insert("kinds".into(), json!(kinds));
+        d.insert("count".into(), count.into());
+        d.insert("weight".into(), json!(ag.weight(e)));
+        d.insert("evidence_edges".into(), ev.len().into());
+        if let (Some(f), Some(l)) = (first, last) {
+            d.insert("first_seen".into(), ts(f).into());
+            d.insert("last_seen".into(), ts(l).into());
+        }
+        let mut classes = kinds.join(" ");
+        if candidate {
+            classes.push_str(" candidate");
+        }
+        edges.push(json!({"data": d, "classes": classes}));
+    }
+    Ok(json!({"elements": {"nodes": nodes, "edges": edges}}))
+}

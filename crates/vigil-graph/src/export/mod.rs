@@ -38,7 +38,7 @@ use crate::model::{AttrValue, Edge, Node, OffenderGraph};
 use crate::view::AnalysisGraph;
 
 pub use self::csv::{write_edges_csv, write_nodes_csv};
-pub use cytoscape::{cytoscape_json, write_cytoscape};
+pub use cytoscape::{cytoscape_json, cytoscape_view_json, write_cytoscape};
 pub use gexf::write_gexf;
 pub use graphml::write_graphml;
 
