@@ -83,7 +83,7 @@ pub use geo::{EmbeddedGeo, GeoError, GeoHit, GeoLookup, GeoSource, MmdbGeo};
 pub use keys::{AgencyKeys, Fingerprint, KeyError, PublicBundle};
 pub use package::{
     Manifest, ManifestFields, OpenError, Opened, PackageKind, Party, SealError, contains_window,
-    open, peek_manifest, seal,
+    open, open_with_any, peek_manifest, seal,
 };
 pub use signals::{
     Attribution, Signal, SignalKind, Strength, attribute, email_signal, ip_signal, ip_signal_at,

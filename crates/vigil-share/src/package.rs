@@ -449,6 +449,45 @@ pub fn open<F>(
 where
     F: Fn(&Fingerprint) -> Option<PublicBundle>,
 {
+    open_inner(
+        package,
+        |fp| (fp == me.fingerprint()).then_some(my_identity),
+        known_senders,
+    )
+}
+
+/// Like [`open`], for an agency holding several key generations (after a key
+/// rotation, packages sealed to the previous bundle are still in flight).
+/// The key whose bundle fingerprint the manifest names is used.
+pub fn open_with_any<F>(
+    package: &[u8],
+    my_keys: &[&AgencyKeys],
+    known_senders: F,
+) -> Result<Opened, OpenError>
+where
+    F: Fn(&Fingerprint) -> Option<PublicBundle>,
+{
+    open_inner(
+        package,
+        |fp| {
+            my_keys
+                .iter()
+                .find(|k| k.public_bundle().fingerprint() == fp)
+                .map(|k| k.identity())
+        },
+        known_senders,
+    )
+}
+
+fn open_inner<'k, S, F>(
+    package: &[u8],
+    my_identity_for: S,
+    known_senders: F,
+) -> Result<Opened, OpenError>
+where
+    S: Fn(&Fingerprint) -> Option<&'k age::x25519::Identity>,
+    F: Fn(&Fingerprint) -> Option<PublicBundle>,
+{
     let parts = parse(package)?;
     let claimed: Party = parts
         .value
@@ -504,13 +543,13 @@ where
         )));
     }
 
-    if &m.recipient.fingerprint != me.fingerprint() {
+    let Some(my_identity) = my_identity_for(&m.recipient.fingerprint) else {
         return Err(OpenError::NotAddressedToUs {
             agency: m.recipient.agency.clone(),
             country: m.recipient.country,
             fingerprint: m.recipient.fingerprint.clone(),
         });
-    }
+    };
 
     let inner = age::decrypt(my_identity, parts.ciphertext).map_err(|e| match e {
         age::DecryptError::NoMatchingKeys => OpenError::DecryptionFailed(

@@ -94,6 +94,11 @@ impl Signal {
 
 /// IP geolocation: medium (VPNs, Tor exits and roaming defeat it); weak when
 /// the database only knew the *registered* country of the network.
+///
+/// With several databases (an agency `.mmdb` and the embedded table), call
+/// this once per database and pass all signals to [`attribute`]: databases
+/// that agree count once (same kind, evidence and country), databases that
+/// disagree show up as a conflict with each one's name and date.
 pub fn ip_signal(geo: &dyn GeoLookup, ip: IpAddr) -> Result<Option<Signal>, GeoError> {
     ip_signal_at(geo, ip, None)
 }
@@ -161,7 +166,7 @@ pub fn ip_signal_at(
 pub enum PhoneError {
     #[error("{0:?} is not an international number: expected +<country code><number>")]
     NotInternational(String),
-    #[error("{0:?} has an invalid length for E.164 (8 to 15 digits)")]
+    #[error("{0:?} has an invalid length (E.164: 7 to 15 digits; +1: exactly 10 after the 1)")]
     BadLength(String),
     #[error("{0:?} starts with an unassigned country calling code")]
     UnknownCallingCode(String),
@@ -442,7 +447,7 @@ fn cc(s: &str) -> CountryCode {
 
 /// Phone number → country by calling code.
 ///
-/// Accepts `+` or `00` followed by 8–15 digits; spaces, dots, dashes and
+/// Accepts `+` or `00` followed by 7–15 digits (exactly 11 for `+1`); spaces, dots, dashes and
 /// parentheses are ignored. Returns `Ok(None)` for non-geographic numbers
 /// (international freephone, satellite, NANP toll-free with a single
 /// country unknown is returned as ambiguous instead).
@@ -458,7 +463,7 @@ pub fn phone_signal(number: &str) -> Result<Option<Signal>, PhoneError> {
     if !digits.bytes().all(|b| b.is_ascii_digit()) || digits.is_empty() {
         return Err(PhoneError::NotInternational(number.to_string()));
     }
-    if !(8..=15).contains(&digits.len()) {
+    if !(7..=15).contains(&digits.len()) || (digits.starts_with('1') && digits.len() != 11) {
         return Err(PhoneError::BadLength(number.to_string()));
     }
     let e164 = format!("+{digits}");
@@ -499,6 +504,10 @@ fn refine(
                         one("CA", format!("+1 area code {a} is Canadian"))
                     } else if let Some((_, c)) = NANP_OTHER.iter().find(|(x, _)| *x == a) {
                         one(c, format!("+1 area code {a} belongs to {c}"))
+                    } else if a % 100 / 10 == 9 || a % 100 == 11 {
+                        ambiguous(format!(
+                            "+1 area code {a} is reserved or a service code (N9X/N11), not a place"
+                        ))
                     } else if nanp_non_geographic(a) {
                         ambiguous(format!(
                             "+1 area code {a} is non-geographic (toll-free/personal): any NANP country"

@@ -309,3 +309,46 @@ fn open_reads_a_file_from_disk() {
         Some(("US".into(), "country.iso_code"))
     );
 }
+
+#[test]
+fn two_databases_agreeing_count_once_and_disagreeing_show_a_conflict() {
+    use vigil_share::{CountryCode, EmbeddedGeo, attribute};
+    let ip: IpAddr = "8.8.8.8".parse().unwrap();
+    let embedded = EmbeddedGeo::get().unwrap();
+    let agree = MmdbGeo::from_bytes(
+        write_mmdb(
+            "agency-db",
+            EPOCH,
+            vec![("8.8.8.0/24", V::Map(vec![("country_code", V::Str("US"))]))],
+        ),
+        "agency.mmdb",
+    )
+    .unwrap();
+    let differ = MmdbGeo::from_bytes(
+        write_mmdb(
+            "other-db",
+            EPOCH,
+            vec![("8.8.8.0/24", V::Map(vec![("country_code", V::Str("NL"))]))],
+        ),
+        "other.mmdb",
+    )
+    .unwrap();
+    let sig = |g: &dyn GeoLookup| ip_signal(g, ip).unwrap().unwrap();
+
+    let a = attribute(vec![sig(embedded), sig(&agree)]);
+    assert_eq!(a.top, Some(CountryCode::parse("US").unwrap()));
+    assert_eq!(
+        a.ranking[0].medium, 1,
+        "same IP, same answer: one observation"
+    );
+    assert!(a.conflicts.is_empty());
+
+    let b = attribute(vec![sig(embedded), sig(&differ)]);
+    assert_eq!(b.top, None, "{}", b.why);
+    assert_eq!(b.conflicts.len(), 2);
+    assert!(
+        b.why.contains("other-db") && b.why.contains("tor-geoipdb"),
+        "{}",
+        b.why
+    );
+}

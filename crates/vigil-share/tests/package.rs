@@ -410,3 +410,35 @@ fn bundles_and_stored_keys_reject_garbage_without_panicking() {
     assert!(AgencyKeys::from_secret_json("{}").is_err());
     assert!(AgencyKeys::from_secret_json(&good).is_err());
 }
+
+#[test]
+fn after_key_rotation_both_generations_open() {
+    let w = world();
+    let gb_new = agency("Example UK Crime Agency", "GB");
+    let to_new = seal(
+        PAYLOAD,
+        &ManifestFields::new(PackageKind::Leads),
+        &w.ca,
+        gb_new.public_bundle(),
+    )
+    .unwrap();
+    let known = |fp: &Fingerprint| w.known_to_gb.get(fp).cloned();
+    let keyring = [&gb_new, &w.gb];
+    assert_eq!(
+        vigil_share::open_with_any(&w.package, &keyring, known)
+            .unwrap()
+            .payload,
+        PAYLOAD
+    );
+    assert_eq!(
+        vigil_share::open_with_any(&to_new, &keyring, known)
+            .unwrap()
+            .payload,
+        PAYLOAD
+    );
+    // The old key alone is not the addressee of the new package.
+    assert!(matches!(
+        vigil_share::open_with_any(&to_new, &[&w.gb], known),
+        Err(OpenError::NotAddressedToUs { .. })
+    ));
+}
