@@ -455,3 +455,69 @@ pub fn key_players_with(
         betweenness_pivots: m.betweenness_pivots,
     })
 }
+
+/// One community, for `vigil graph communities`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CommunityEntry {
+    /// Community number (as in the exports' `community` column).
+    pub id: u32,
+    /// Analysis nodes in it (players, rooms, media series).
+    pub size: usize,
+    /// Players (persons and unattached identifiers) in it.
+    pub players: usize,
+    /// Labels of the rooms in it.
+    pub rooms: Vec<String>,
+    /// Its most central players by PageRank, most central first.
+    pub central: Vec<PathNode>,
+}
+
+/// Summarise the communities of `m` on `ag`, largest first, naming up to
+/// `top_members` central players of each.
+pub fn communities_report(
+    g: &OffenderGraph,
+    ag: &AnalysisGraph,
+    m: &Metrics,
+    top_members: usize,
+) -> Result<Vec<CommunityEntry>, GraphError> {
+    let n = ag.node_count();
+    if !ag.belongs_to(g) || m.communities.membership.len() != n || m.view != ag.view() {
+        return Err(GraphError::MetricsMismatch);
+    }
+    let mut by: Vec<Vec<usize>> = vec![Vec::new(); m.communities.count];
+    for (v, &c) in m.communities.membership.iter().enumerate() {
+        if let Some(list) = by.get_mut(c as usize) {
+            list.push(v);
+        }
+    }
+    let kind_of = |v: usize| ag.representative(v).map(|r| g.n(r).kind());
+    let mut out: Vec<CommunityEntry> = by
+        .into_iter()
+        .enumerate()
+        .map(|(id, vs)| {
+            let mut players: Vec<usize> = vs
+                .iter()
+                .copied()
+                .filter(|&v| kind_of(v).is_some_and(|k| k.is_actor()))
+                .collect();
+            players.sort_by(|&a, &b| m.pagerank[b].total_cmp(&m.pagerank[a]).then(a.cmp(&b)));
+            let rooms = vs
+                .iter()
+                .filter(|&&v| kind_of(v) == Some(crate::model::NodeKind::Room))
+                .filter_map(|&v| ag.representative(v).map(|r| g.n(r).label().to_owned()))
+                .collect();
+            CommunityEntry {
+                id: id as u32,
+                size: vs.len(),
+                players: players.len(),
+                rooms,
+                central: players
+                    .iter()
+                    .take(top_members)
+                    .map(|&v| path_node(g, ag, v))
+                    .collect(),
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| b.size.cmp(&a.size).then(a.id.cmp(&b.id)));
+    Ok(out)
+}

@@ -35,7 +35,10 @@ pub mod view;
 mod rng;
 
 pub use community::{Communities, louvain, modularity};
-pub use keyplayers::{KeyPlayerOptions, KeyPlayerWeights, KeyPlayersReport, key_players};
+pub use keyplayers::{
+    CommunityEntry, KeyPlayerOptions, KeyPlayerWeights, KeyPlayersReport, communities_report,
+    key_players, key_players_with,
+};
 pub use metrics::{BetweennessMode, Metrics, MetricsOptions, compute_metrics};
 pub use model::{
     AttrValue, Edge, EdgeId, EdgeKind, Evidence, GraphBuilder, Node, NodeId, NodeKind,

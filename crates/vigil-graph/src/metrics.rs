@@ -80,7 +80,7 @@ impl Default for MetricsOptions {
 }
 
 /// Per-analysis-node metrics; vectors are indexed by analysis node.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Metrics {
     /// Which view they were computed on.
     pub view: View,

@@ -260,3 +260,24 @@ fn neighbourhood_keeps_nodes_within_hops_and_their_edges() {
     assert!(capped.node_id("h:alice").is_some());
     assert!(g.neighbourhood(&["nope"], 1, 10).is_err());
 }
+
+#[test]
+fn communities_report_covers_every_node_once() {
+    let g = scenario();
+    let ag = AnalysisGraph::new(&g, ViewOptions::default());
+    let m = compute_metrics(&ag, &MetricsOptions::default());
+    let c = vigil_graph::communities_report(&g, &ag, &m, 3).unwrap();
+    assert_eq!(c.len(), m.communities.count);
+    assert_eq!(c.iter().map(|x| x.size).sum::<usize>(), ag.node_count());
+    assert!(c.windows(2).all(|w| w[0].size >= w[1].size));
+    let rooms: Vec<&String> = c.iter().flat_map(|x| &x.rooms).collect();
+    assert_eq!(rooms.len(), 2);
+    assert!(c.iter().all(|x| x.central.len() <= 3));
+    // Serialisable for `--json`.
+    assert!(serde_json::to_string(&c).unwrap().contains("\"central\""));
+    assert!(
+        serde_json::to_string(&m)
+            .unwrap()
+            .contains("\"modularity\"")
+    );
+}

@@ -360,3 +360,21 @@ fn neighbourhood_exports_like_a_whole_graph() {
         sub.node_count()
     );
 }
+
+#[test]
+fn dynamic_gexf_has_time_intervals() {
+    let g = scenario();
+    let mut out = Vec::new();
+    vigil_graph::export::write_gexf_dynamic(&mut out, &g, None).unwrap();
+    let names = xml_elements(&out);
+    assert_eq!(
+        names.iter().filter(|n| *n == "edge").count(),
+        g.edge_count()
+    );
+    let s = String::from_utf8(out).unwrap();
+    assert!(s.contains(r#"mode="dynamic""#) && s.contains(r#"timeformat="dateTime""#));
+    assert!(s.contains(r#"target="h:erin" label="sent_files""#));
+    assert!(s.contains(r#"start="2026-01-25T20:00:00Z" end="2026-03-11T20:00:00Z""#));
+    // Blind hits get no interval: that would date the other agency's record.
+    assert!(s.contains(r#"<node id="blind:UK-0042" label="held by UK-NCA">"#));
+}

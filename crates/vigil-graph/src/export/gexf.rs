@@ -4,9 +4,15 @@
 //! version Gephi and networkx both read. Node and edge columns are declared
 //! in `<attributes>` with GEXF types (`string`, `boolean`, `integer`, `long`,
 //! `double`); the node label is GEXF's own `label`, the edge kind is also the
-//! edge `label`, and the edge `weight` is `ln(1+count)`. The graph is static
-//! and directed; the first/last times are attributes (RFC 3339 strings) so
+//! edge `label`, and the edge `weight` is `ln(1+count)`. The graph is
+//! directed; the first/last times are always attributes (RFC 3339 strings) so
 //! that every reader keeps them.
+//!
+//! [`write_gexf`] writes a static graph, which every reader accepts.
+//! [`write_gexf_dynamic`] additionally sets `mode="dynamic"`,
+//! `timeformat="dateTime"` and `start`/`end` on nodes and edges from their
+//! first/last evidence, so Gephi's timeline can replay how the network grew.
+//! (networkx cannot read `dateTime` time formats; use the static form there.)
 
 use std::io::Write;
 
@@ -14,11 +20,29 @@ use super::{Annotations, Prepared, edge_weight, held_by, ts, xml};
 use crate::GraphError;
 use crate::model::OffenderGraph;
 
-/// Write `g` as GEXF, with metrics if `ann` is given.
+/// Write `g` as a static GEXF graph, with metrics if `ann` is given.
 pub fn write_gexf<W: Write>(
     w: W,
     g: &OffenderGraph,
     ann: Option<Annotations<'_>>,
+) -> Result<(), GraphError> {
+    gexf(w, g, ann, false)
+}
+
+/// Write `g` as a dynamic GEXF graph (time intervals for Gephi's timeline).
+pub fn write_gexf_dynamic<W: Write>(
+    w: W,
+    g: &OffenderGraph,
+    ann: Option<Annotations<'_>>,
+) -> Result<(), GraphError> {
+    gexf(w, g, ann, true)
+}
+
+fn gexf<W: Write>(
+    w: W,
+    g: &OffenderGraph,
+    ann: Option<Annotations<'_>>,
+    dynamic: bool,
 ) -> Result<(), GraphError> {
     let mut w = std::io::BufWriter::new(w);
     let p = Prepared::new(g, ann)?;
@@ -28,7 +52,14 @@ pub fn write_gexf<W: Write>(
         r#"<gexf xmlns="http://www.gexf.net/1.2draft" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="http://www.gexf.net/1.2draft http://www.gexf.net/1.2draft/gexf.xsd" version="1.2">"#
     )?;
     writeln!(w, "  <meta><creator>Vigil</creator></meta>")?;
-    writeln!(w, r#"  <graph mode="static" defaultedgetype="directed">"#)?;
+    if dynamic {
+        writeln!(
+            w,
+            r#"  <graph mode="dynamic" defaultedgetype="directed" timeformat="dateTime">"#
+        )?;
+    } else {
+        writeln!(w, r#"  <graph mode="static" defaultedgetype="directed">"#)?;
+    }
     let mut node_attrs: Vec<(String, &str, &str)> = vec![
         ("kind".into(), "kind", "string"),
         ("blind_hit".into(), "blind_hit", "boolean"),
@@ -79,9 +110,13 @@ pub fn write_gexf<W: Write>(
     writeln!(w, "    </attributes>")?;
     writeln!(w, "    <nodes>")?;
     for (i, n) in g.nodes().iter().enumerate() {
+        let interval = match (dynamic, p.span[i]) {
+            (true, Some((f, l))) => format!(r#" start="{}" end="{}""#, ts(f), ts(l)),
+            _ => String::new(),
+        };
         writeln!(
             w,
-            r#"      <node id="{}" label="{}">"#,
+            r#"      <node id="{}" label="{}"{interval}>"#,
             xml(n.key()),
             xml(n.label())
         )?;
@@ -127,9 +162,18 @@ pub fn write_gexf<W: Write>(
     writeln!(w, "    </nodes>")?;
     writeln!(w, "    <edges>")?;
     for (i, e) in g.edges().iter().enumerate() {
+        let interval = if dynamic {
+            format!(
+                r#" start="{}" end="{}""#,
+                ts(e.first_seen()),
+                ts(e.last_seen())
+            )
+        } else {
+            String::new()
+        };
         writeln!(
             w,
-            r#"      <edge id="e{i}" source="{}" target="{}" label="{}" weight="{}">"#,
+            r#"      <edge id="e{i}" source="{}" target="{}" label="{}" weight="{}"{interval}>"#,
             xml(p.key(e.source())),
             xml(p.key(e.target())),
             e.kind().as_str(),

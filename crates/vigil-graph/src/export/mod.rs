@@ -39,7 +39,7 @@ use crate::view::AnalysisGraph;
 
 pub use self::csv::{write_edges_csv, write_nodes_csv};
 pub use cytoscape::{cytoscape_json, cytoscape_view_json, write_cytoscape};
-pub use gexf::write_gexf;
+pub use gexf::{write_gexf, write_gexf_dynamic};
 pub use graphml::write_graphml;
 
 /// Metrics to attach to the exported nodes: the analysis graph they were
