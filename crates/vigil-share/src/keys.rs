@@ -179,7 +179,8 @@ impl FromStr for Fingerprint {
 /// Construct with [`AgencyKeys::public_bundle`] or [`PublicBundle::from_json`]
 /// (which re-checks the keys and the fingerprint): every `PublicBundle` value
 /// holds keys that parse and a fingerprint that matches its contents.
-#[derive(Clone, PartialEq, Eq, Serialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "BundleWire")]
 pub struct PublicBundle {
     format: String,
     agency: String,
@@ -193,7 +194,8 @@ pub struct PublicBundle {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct BundleWire {
+#[doc(hidden)]
+pub struct BundleWire {
     format: String,
     agency: String,
     country: CountryCode,
@@ -250,6 +252,21 @@ impl PublicBundle {
     pub fn from_json(json: &str) -> Result<Self, KeyError> {
         let w: BundleWire =
             serde_json::from_str(json).map_err(|e| parse_err("public key bundle", e))?;
+        Self::try_from(w)
+    }
+
+    /// Pretty JSON with the fingerprint included.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+}
+
+impl TryFrom<BundleWire> for PublicBundle {
+    type Error = KeyError;
+
+    /// The same checks as [`PublicBundle::from_json`], so a bundle embedded
+    /// in the store's own serde types is validated on the way in too.
+    fn try_from(w: BundleWire) -> Result<Self, KeyError> {
         if w.format != BUNDLE_FORMAT {
             return Err(KeyError::Format(w.format));
         }
@@ -271,12 +288,9 @@ impl PublicBundle {
         }
         Ok(b)
     }
+}
 
-    /// Pretty JSON with the fingerprint included.
-    pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).unwrap_or_default()
-    }
-
+impl PublicBundle {
     pub fn agency(&self) -> &str {
         &self.agency
     }
@@ -497,6 +511,20 @@ mod tests {
         assert!(
             Fingerprint::parse(&fp.to_lowercase().replace('-', "")).unwrap() == *b.fingerprint()
         );
+    }
+
+    #[test]
+    fn serde_deserialize_validates_like_from_json() {
+        let k = keys();
+        let json = k.public_bundle().to_json();
+        let b: PublicBundle = serde_json::from_str(&json).unwrap();
+        assert_eq!(&b, k.public_bundle());
+        let tampered = json.replace(
+            "Example National Police (test)",
+            "Example National Police (TEST)",
+        );
+        let err = serde_json::from_str::<PublicBundle>(&tampered).unwrap_err();
+        assert!(err.to_string().contains("fingerprint mismatch"), "{err}");
     }
 
     #[test]
