@@ -169,6 +169,51 @@ pub enum SealError {
     Encrypt(String),
     #[error("cannot build container: {0}")]
     Container(String),
+    #[error("refused: the payload starts like a {0} file; packages never carry media")]
+    LooksLikeMedia(&'static str),
+}
+
+/// Magic numbers of image and video formats (at offset 0, or 4 for ISO
+/// media). A last line of defence for "packages never carry media", not a
+/// guarantee: the store decides what goes in; this only stops the obvious
+/// mistake of sealing a media file itself.
+fn media_magic(payload: &[u8]) -> Option<&'static str> {
+    const AT0: &[(&[u8], &str)] = &[
+        (b"\xFF\xD8\xFF", "JPEG"),
+        (b"\x89PNG\r\n\x1A\n", "PNG"),
+        (b"GIF87a", "GIF"),
+        (b"GIF89a", "GIF"),
+        (b"II*\0", "TIFF"),
+        (b"MM\0*", "TIFF"),
+        (b"\x1A\x45\xDF\xA3", "Matroska/WebM"),
+        (b"\x00\x00\x01\xBA", "MPEG"),
+        (b"\x00\x00\x01\xB3", "MPEG"),
+        (b"FLV\x01", "FLV"),
+        (b"8BPS", "Photoshop"),
+        (b"\x00\x00\x00\x0CjP  ", "JPEG 2000"),
+        (b"\xFF\x0A", "JPEG XL"),
+    ];
+    if let Some((_, name)) = AT0.iter().find(|(m, _)| payload.starts_with(m)) {
+        return Some(name);
+    }
+    if payload.len() >= 12 && payload.starts_with(b"RIFF") {
+        match &payload[8..12] {
+            b"WEBP" => return Some("WebP"),
+            b"AVI " => return Some("AVI"),
+            _ => {}
+        }
+    }
+    if payload.get(4..8) == Some(b"ftyp") {
+        return Some("ISO media (MP4/MOV/HEIC/AVIF)");
+    }
+    if payload.starts_with(b"BM")
+        && payload.get(14..18).is_some_and(|h| {
+            matches!(h[0], 12 | 40 | 52 | 56 | 64 | 108 | 124) && h[1..] == [0, 0, 0]
+        })
+    {
+        return Some("BMP");
+    }
+    None
 }
 
 /// Which signature failed.
@@ -268,13 +313,17 @@ fn sign(keys: &AgencyKeys, data: &[u8], comment: &str) -> Result<String, SealErr
 }
 
 /// Signs `payload`, encrypts it to `recipient`, and wraps it with a signed
-/// manifest. The payload must never contain media content.
+/// manifest. The payload must never contain media content; one that starts
+/// like an image or video file is refused ([`SealError::LooksLikeMedia`]).
 pub fn seal(
     payload: &[u8],
     fields: &ManifestFields,
     sender: &AgencyKeys,
     recipient: &PublicBundle,
 ) -> Result<Vec<u8>, SealError> {
+    if let Some(kind) = media_magic(payload) {
+        return Err(SealError::LooksLikeMedia(kind));
+    }
     let created = fields
         .created
         .to_offset(time::UtcOffset::UTC)
@@ -728,6 +777,42 @@ mod tests {
             ),
             "{err}"
         );
+    }
+
+    #[test]
+    fn media_files_are_refused_at_seal() {
+        let (a, b) = (
+            agency("Example Police A", "CA"),
+            agency("Example Police B", "GB"),
+        );
+        let fields = ManifestFields::new(PackageKind::Leads);
+        let mut mp4 = vec![0, 0, 0, 0x18];
+        mp4.extend_from_slice(b"ftypisom\0\0\0\0");
+        let mut webp = b"RIFF\x10\0\0\0WEBPVP8 ".to_vec();
+        webp.extend_from_slice(&[0; 8]);
+        for (bytes, kind) in [
+            (b"\xFF\xD8\xFF\xE0\0\x10JFIF".to_vec(), "JPEG"),
+            (b"\x89PNG\r\n\x1A\n\0\0\0\rIHDR".to_vec(), "PNG"),
+            (b"GIF89a\x01\0\x01\0".to_vec(), "GIF"),
+            (webp, "WebP"),
+            (mp4, "ISO media (MP4/MOV/HEIC/AVIF)"),
+        ] {
+            assert_eq!(
+                seal(&bytes, &fields, &a, b.public_bundle()),
+                Err(SealError::LooksLikeMedia(kind))
+            );
+        }
+        // JSON, even mentioning file names, is fine.
+        assert!(
+            seal(
+                br#"{"file":"IMG_0001.jpg","md5":"00"}"#,
+                &fields,
+                &a,
+                b.public_bundle()
+            )
+            .is_ok()
+        );
+        assert!(seal(b"", &fields, &a, b.public_bundle()).is_ok());
     }
 
     #[test]
