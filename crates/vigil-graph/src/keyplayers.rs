@@ -227,7 +227,7 @@ pub fn key_players_with(
     m: &Metrics,
     opts: &KeyPlayerOptions,
 ) -> Result<KeyPlayersReport, GraphError> {
-    if !ag.belongs_to(g) || ag.view() != View::Person || m.degree.len() != ag.node_count() {
+    if !ag.belongs_to(g) || ag.view() != View::Person || !m.fits(ag) {
         return Err(GraphError::MetricsMismatch);
     }
     if opts.top_n == 0 {
@@ -479,8 +479,7 @@ pub fn communities_report(
     m: &Metrics,
     top_members: usize,
 ) -> Result<Vec<CommunityEntry>, GraphError> {
-    let n = ag.node_count();
-    if !ag.belongs_to(g) || m.communities.membership.len() != n || m.view != ag.view() {
+    if !ag.belongs_to(g) || !m.fits(ag) {
         return Err(GraphError::MetricsMismatch);
     }
     let mut by: Vec<Vec<usize>> = vec![Vec::new(); m.communities.count];

@@ -102,6 +102,27 @@ pub struct Metrics {
     pub communities: Communities,
 }
 
+impl Metrics {
+    /// Whether these metrics were computed on an analysis graph shaped like
+    /// `ag` (same view, one value per node in every vector). Every consumer
+    /// checks this before indexing, since the fields are public.
+    pub fn fits(&self, ag: &AnalysisGraph) -> bool {
+        let n = ag.node_count();
+        self.view == ag.view()
+            && self.degree.len() == n
+            && self.degree_centrality.len() == n
+            && self.strength.len() == n
+            && self.betweenness.len() == n
+            && self.pagerank.len() == n
+            && self.communities.membership.len() == n
+            && self
+                .communities
+                .membership
+                .iter()
+                .all(|&c| (c as usize) < self.communities.count)
+    }
+}
+
 /// Compute every metric. Deterministic given the options.
 pub fn compute_metrics(g: &AnalysisGraph, opts: &MetricsOptions) -> Metrics {
     let n = g.node_count();

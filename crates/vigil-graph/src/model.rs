@@ -371,6 +371,9 @@ impl Edge {
 /// The immutable offender network. Build it with [`GraphBuilder`].
 #[derive(Clone, Debug, Default)]
 pub struct OffenderGraph {
+    /// Instance number, so that an analysis graph or metrics can be checked
+    /// against the graph they came from (see [`next_instance`]).
+    pub(crate) instance: u64,
     pub(crate) nodes: Vec<Node>,
     pub(crate) edges: Vec<Edge>,
     pub(crate) index: HashMap<String, NodeId>,
@@ -422,6 +425,14 @@ impl OffenderGraph {
         }
         span
     }
+}
+
+/// A process-wide counter, not randomness: distinct graphs built in one
+/// process get distinct numbers, clones share theirs (they are equal).
+pub(crate) fn next_instance() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 /// Names the exports use for their own columns; user attributes may not
@@ -707,7 +718,9 @@ impl GraphBuilder {
 
     /// Finish: the graph is immutable from here on.
     pub fn build(self) -> OffenderGraph {
-        self.g
+        let mut g = self.g;
+        g.instance = next_instance();
+        g
     }
 }
 
@@ -779,7 +792,10 @@ impl OffenderGraph {
         // Keep model order in the result, so exports list nodes the same way.
         order.sort_unstable();
         let mut new_id = vec![u32::MAX; n];
-        let mut out = OffenderGraph::default();
+        let mut out = OffenderGraph {
+            instance: next_instance(),
+            ..OffenderGraph::default()
+        };
         for (i, &old) in order.iter().enumerate() {
             new_id[old as usize] = i as u32;
             let node = self.nodes[old as usize].clone();

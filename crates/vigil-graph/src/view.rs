@@ -58,6 +58,7 @@ impl Default for ViewOptions {
 #[derive(Clone, Debug)]
 pub struct AnalysisGraph {
     pub(crate) view: View,
+    pub(crate) source_instance: u64,
     pub(crate) source_nodes: usize,
     pub(crate) source_edges: usize,
     mem_off: Vec<u32>,
@@ -187,6 +188,7 @@ impl AnalysisGraph {
         let (off, nbr, nbr_edge) = csr(groups, &ends);
         AnalysisGraph {
             view: opts.view,
+            source_instance: g.instance,
             source_nodes: n,
             source_edges: g.edge_count(),
             mem_off,
@@ -227,6 +229,7 @@ impl AnalysisGraph {
         let (off, nbr, nbr_edge) = csr(n, &ends);
         AnalysisGraph {
             view: View::Raw,
+            source_instance: 0,
             source_nodes: 0,
             source_edges: 0,
             mem_off: vec![0; n + 1],
@@ -287,9 +290,11 @@ impl AnalysisGraph {
     pub fn evidence(&self, e: usize) -> &[EdgeId] {
         &self.ev_ids[self.ev_off[e] as usize..self.ev_off[e + 1] as usize]
     }
-    /// Whether this view was derived from `g` (same node and edge counts).
+    /// Whether this view was derived from `g` (or a clone of it).
     pub(crate) fn belongs_to(&self, g: &OffenderGraph) -> bool {
-        self.source_nodes == g.node_count() && self.source_edges == g.edge_count()
+        self.source_instance == g.instance
+            && self.source_nodes == g.node_count()
+            && self.source_edges == g.edge_count()
     }
     /// As a petgraph graph (node weight = analysis node, edge weight =
     /// collapsed edge index) for algorithms taken from petgraph/rustworkx.

@@ -216,6 +216,16 @@ fn metrics_from_another_graph_are_refused() {
     };
     assert!(write_graphml(Vec::new(), &g, Some(a)).is_err());
     assert!(write_gexf(Vec::new(), &other, Some(a)).is_err());
+    // Same shape, different graph instance: still refused.
+    let ag = AnalysisGraph::new(&g, ViewOptions::default());
+    let m = compute_metrics(&ag, &MetricsOptions::default());
+    let a = Annotations {
+        graph: &ag,
+        metrics: &m,
+    };
+    assert!(write_graphml(Vec::new(), &g, Some(a)).is_ok());
+    assert!(write_graphml(Vec::new(), &other, Some(a)).is_err());
+    assert!(write_graphml(Vec::new(), &g.clone(), Some(a)).is_ok());
 }
 
 const NX_CHECK: &str = r#"

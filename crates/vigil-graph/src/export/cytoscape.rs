@@ -110,7 +110,7 @@ pub fn cytoscape_view_json(
         return Err(GraphError::MetricsMismatch);
     }
     if let Some(m) = metrics
-        && (m.degree.len() != ag.node_count() || m.view != ag.view())
+        && !m.fits(ag)
     {
         return Err(GraphError::MetricsMismatch);
     }

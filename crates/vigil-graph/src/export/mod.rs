@@ -76,14 +76,7 @@ impl<'a> Prepared<'a> {
             None => None,
             Some(a) => {
                 let m = a.metrics;
-                let n = a.graph.node_count();
-                if !a.graph.belongs_to(g)
-                    || m.view != a.graph.view()
-                    || m.degree.len() != n
-                    || m.betweenness.len() != n
-                    || m.pagerank.len() != n
-                    || m.communities.membership.len() != n
-                {
+                if !a.graph.belongs_to(g) || !m.fits(a.graph) {
                     return Err(GraphError::MetricsMismatch);
                 }
                 let mut out = Vec::with_capacity(g.node_count());
