@@ -469,6 +469,25 @@ pub struct CommunityEntry {
     pub rooms: Vec<String>,
     /// Its most central players by PageRank, most central first.
     pub central: Vec<PathNode>,
+    /// Associations inside the community.
+    pub internal_edges: usize,
+    /// Associations leaving it.
+    pub external_edges: usize,
+    /// Its strongest ties to other communities (CrimeNet-style
+    /// blockmodel: which groups interact, and how much), strongest first,
+    /// at most `top_members`.
+    pub links: Vec<CommunityLink>,
+}
+
+/// Ties between two communities.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CommunityLink {
+    /// The other community.
+    pub other: u32,
+    /// Associations between the two.
+    pub edges: usize,
+    /// Their summed evidence weight.
+    pub weight: f64,
 }
 
 /// Summarise the communities of `m` on `ag`, largest first, naming up to
@@ -489,6 +508,25 @@ pub fn communities_report(
         }
     }
     let kind_of = |v: usize| ag.representative(v).map(|r| g.n(r).kind());
+    let memb = &m.communities.membership;
+    let mut internal = vec![0usize; m.communities.count];
+    let mut external = vec![0usize; m.communities.count];
+    let mut between: BTreeMap<(u32, u32), (usize, f64)> = BTreeMap::new();
+    for e in 0..ag.edge_count() {
+        let (a, b) = ag.ends(e);
+        let (ca, cb) = (memb[a as usize], memb[b as usize]);
+        if ca == cb {
+            internal[ca as usize] += 1;
+        } else {
+            external[ca as usize] += 1;
+            external[cb as usize] += 1;
+            for key in [(ca, cb), (cb, ca)] {
+                let x = between.entry(key).or_insert((0, 0.0));
+                x.0 += 1;
+                x.1 += ag.weight(e);
+            }
+        }
+    }
     let mut out: Vec<CommunityEntry> = by
         .into_iter()
         .enumerate()
@@ -514,6 +552,21 @@ pub fn communities_report(
                     .take(top_members)
                     .map(|&v| path_node(g, ag, v))
                     .collect(),
+                internal_edges: internal[id],
+                external_edges: external[id],
+                links: {
+                    let mut l: Vec<CommunityLink> = between
+                        .range((id as u32, 0)..(id as u32 + 1, 0))
+                        .map(|(&(_, other), &(edges, weight))| CommunityLink {
+                            other,
+                            edges,
+                            weight,
+                        })
+                        .collect();
+                    l.sort_by(|a, b| b.weight.total_cmp(&a.weight).then(a.other.cmp(&b.other)));
+                    l.truncate(top_members);
+                    l
+                },
             }
         })
         .collect();

@@ -36,8 +36,8 @@ mod rng;
 
 pub use community::{Communities, louvain, modularity};
 pub use keyplayers::{
-    CommunityEntry, KeyPlayerOptions, KeyPlayerWeights, KeyPlayersReport, communities_report,
-    key_players, key_players_with,
+    CommunityEntry, CommunityLink, KeyPlayerOptions, KeyPlayerWeights, KeyPlayersReport,
+    communities_report, key_players, key_players_with,
 };
 pub use metrics::{BetweennessMode, Metrics, MetricsOptions, compute_metrics};
 pub use model::{

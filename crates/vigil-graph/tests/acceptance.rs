@@ -273,6 +273,22 @@ fn communities_report_covers_every_node_once() {
     let rooms: Vec<&String> = c.iter().flat_map(|x| &x.rooms).collect();
     assert_eq!(rooms.len(), 2);
     assert!(c.iter().all(|x| x.central.len() <= 3));
+    // Edge accounting: every association is inside one community or
+    // between two, and the blockmodel links are symmetric.
+    let internal: usize = c.iter().map(|x| x.internal_edges).sum();
+    let external: usize = c.iter().map(|x| x.external_edges).sum();
+    assert_eq!(internal + external / 2, ag.edge_count());
+    for x in &c {
+        for l in &x.links {
+            let back = c.iter().find(|y| y.id == l.other).unwrap();
+            assert!(
+                back.links
+                    .iter()
+                    .any(|b| b.other == x.id && b.edges == l.edges)
+                    || back.links.len() == 3
+            );
+        }
+    }
     // Serialisable for `--json`.
     assert!(serde_json::to_string(&c).unwrap().contains("\"central\""));
     assert!(
