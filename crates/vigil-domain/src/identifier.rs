@@ -64,3 +64,61 @@ impl std::fmt::Display for IdentifierKind {
         f.write_str(self.as_str())
     }
 }
+
+/// The kinds a bare value (typed into a lookup box, without a kind) could
+/// plausibly be, most specific first. Strict shapes (an IP, an e-mail, a
+/// URL, a hex digest, a `#room`) claim the value alone; anything else is
+/// tried as the free-form kinds.
+pub fn plausible_kinds(value: &str) -> Vec<IdentifierKind> {
+    use IdentifierKind::*;
+    let v = value.trim();
+    if v.parse::<std::net::IpAddr>().is_ok() {
+        return vec![Ip];
+    }
+    if v.starts_with('#') {
+        return vec![ChatRoom];
+    }
+    let lower = v.to_ascii_lowercase();
+    if lower.starts_with("http://") || lower.starts_with("https://") || lower.starts_with("www.") {
+        return vec![Url];
+    }
+    if matches!(v.len(), 32 | 40 | 64) && v.chars().all(|c| c.is_ascii_hexdigit()) {
+        return vec![MediaHash];
+    }
+    if v.contains('@')
+        && !v.starts_with('@')
+        && v.rsplit_once('@').is_some_and(|(_, d)| d.contains('.'))
+    {
+        return vec![Email];
+    }
+    let digits = v.chars().filter(char::is_ascii_digit).count();
+    let phone_like = v
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '(' | ')' | '.'));
+    if phone_like && digits >= 7 {
+        return vec![Phone, PaymentAccount, DeviceSerial, Handle];
+    }
+    if v.contains(':') {
+        return vec![MessengerId, Handle];
+    }
+    vec![Handle, MessengerId, PaymentAccount, DeviceSerial]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use IdentifierKind::*;
+
+    #[test]
+    fn bare_values_get_plausible_kinds() {
+        assert_eq!(plausible_kinds("192.0.2.4"), vec![Ip]);
+        assert_eq!(plausible_kinds("2001:db8::1"), vec![Ip]);
+        assert_eq!(plausible_kinds("god@example.org"), vec![Email]);
+        assert_eq!(plausible_kinds("#kids@irc.example.net"), vec![ChatRoom]);
+        assert_eq!(plausible_kinds(&"a".repeat(32)), vec![MediaHash]);
+        assert_eq!(plausible_kinds("https://example.com/x"), vec![Url]);
+        assert_eq!(plausible_kinds("+44 20 7946 0000")[0], Phone);
+        assert_eq!(plausible_kinds("Son_of_G0d")[0], Handle);
+        assert_eq!(plausible_kinds("skype:son.of.god")[0], MessengerId);
+    }
+}

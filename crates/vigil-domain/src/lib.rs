@@ -5,9 +5,16 @@
 //! so every rule in it can be tested with plain values and reused unchanged by
 //! the store, the CLI and the server.
 
+pub mod access;
+pub mod country;
+mod error;
 pub mod hashes;
 pub mod identifier;
 pub mod normalize;
+pub mod records;
 
+pub use access::{Capability, Decision, Principal, Release, Role};
+pub use error::ValidationError;
 pub use hashes::{HexError, Md5, PdqHash, Sha1, Sha256};
 pub use identifier::IdentifierKind;
+pub use records::{EventKind, NewEvent, NewIdentifier, NewPerson, PersonRole};
