@@ -12,11 +12,48 @@
 //! Invariants that hold throughout:
 //! * every edge carries its evidence count and first/last time (UTC), and
 //!   every analytic result that names an edge gives that evidence back;
-//! * a blind-hit node carries only its kind and "held by <agency>" (the
+//! * a blind-hit node carries only its kind and "held by `<agency>`" (the
 //!   builder refuses labels and attributes for it);
 //! * candidate same-as links are shown but never merge identities;
 //! * analytics are deterministic: the same graph, options and seed give the
 //!   same numbers, communities and paths (ties broken by node order or key).
+//!
+//! # Example: from store rows to a report and a chart
+//!
+//! ```
+//! use time::macros::datetime;
+//! use vigil_graph::{
+//!     EdgeKind, Evidence, GraphBuilder, KeyPlayerOptions, NodeKind, SameAsStatus, key_players,
+//! };
+//! # fn main() -> Result<(), vigil_graph::GraphError> {
+//! let t = datetime!(2026-02-01 21:00 UTC);
+//! let mut b = GraphBuilder::new();
+//! b.node("person:1", NodeKind::Person, "Suspect 1")?;
+//! b.node("handle:irc:godfather", NodeKind::Handle, "G.O.D.")?;
+//! b.node("handle:irc:sonofgod", NodeKind::Handle, "Son of God")?;
+//! b.node("handle:irc:lurker", NodeKind::Handle, "lurker")?;
+//! b.node("room:irc:#room", NodeKind::Room, "#room")?;
+//! b.relate("person:1", "handle:irc:godfather", EdgeKind::Uses, Evidence::once(t))?;
+//! b.same_as("handle:irc:godfather", "handle:irc:sonofgod", SameAsStatus::Accepted, 1.0,
+//!     Evidence::once(t))?;
+//! b.relate("handle:irc:sonofgod", "room:irc:#room", EdgeKind::HostOf, Evidence::once(t))?;
+//! b.operator_of("handle:irc:lurker", "room:irc:#room", Some("handle:irc:sonofgod"),
+//!     Evidence::once(t))?;
+//! b.relate("handle:irc:sonofgod", "handle:irc:lurker", EdgeKind::SentFiles,
+//!     Evidence::new(12, t, t))?;
+//! b.blind_hit("blind:ref-77", NodeKind::Person, "Agency X")?;
+//! let g = b.build();
+//!
+//! let report = key_players(&g, &KeyPlayerOptions::new(t))?;
+//! assert_eq!(report.ranking[0].player.key, "person:1");
+//! assert_eq!(report.administrators[0].appointed_by.as_ref().unwrap().key, "person:1");
+//! assert_eq!(report.distributors_by_files[0].files_sent, 12);
+//!
+//! let mut graphml = Vec::new();
+//! vigil_graph::export::write_graphml(&mut graphml, &g, None)?;
+//! # Ok(())
+//! # }
+//! ```
 //!
 //! Modules: [`model`] (nodes, edges, builder), [`view`] (raw or person-level
 //! analysis graph), [`metrics`] (degree, betweenness, PageRank), [`community`]

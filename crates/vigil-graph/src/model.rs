@@ -16,7 +16,7 @@
 //! * Times are `time::OffsetDateTime`, normalised to UTC on entry and written
 //!   as RFC 3339 (`2026-03-01T20:15:00Z`) by every export.
 //! * A **blind hit** is a node another agency holds and has not released: it
-//!   carries only the kind and "held by <agency>". The builder refuses any
+//!   carries only the kind and "held by `<agency>`". The builder refuses any
 //!   label or attribute on such a node, so no export can leak content from it.
 //!   The caller must also give it an opaque key (a reference number, not the
 //!   handle itself): the key is the one thing the library cannot check.
