@@ -17,6 +17,16 @@ fn peak_rss_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// CPU time of this (single-threaded) process in seconds, from
+/// /proc/self/schedstat: the machine is shared, so wall time alone says
+/// little.
+fn cpu_secs() -> f64 {
+    std::fs::read_to_string("/proc/self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
+        .map_or(0.0, |ns| ns / 1e9)
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let path = args
@@ -27,6 +37,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     eprintln!("peak RSS before import: {:?} KiB", peak_rss_kib());
 
     let start = Instant::now();
+    let cpu0 = cpu_secs();
     let mut pdq = 0u64;
     let report = import(
         BufReader::new(File::open(&path)?),
@@ -41,19 +52,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         },
     )?;
     let secs = start.elapsed().as_secs_f64();
+    let cpu = cpu_secs() - cpu0;
     println!(
-        "import: {} entries ({} errors, {pdq} with PDQ) from {:.1} MB in {secs:.2} s = {:.0} entries/s, {:.1} MB/s; peak RSS {} KiB",
+        "import: {} entries ({} errors, {pdq} with PDQ) from {:.1} MB; wall {secs:.2} s, CPU {cpu:.2} s = {:.0} entries/CPU-s, {:.1} MB/CPU-s (wall: {:.0} entries/s); peak RSS {} KiB",
         report.entries,
         report.errors,
         size as f64 / 1e6,
+        report.entries as f64 / cpu,
+        size as f64 / 1e6 / cpu,
         report.entries as f64 / secs,
-        size as f64 / 1e6 / secs,
         peak_rss_kib().unwrap_or(0),
     );
 
     if export {
         // Import again, writing every entry straight back out as VICS 2.0.
         let start = Instant::now();
+        let cpu0 = cpu_secs();
         let meta = report.meta.clone();
         let mut writer = VicsWriter::new(io::sink(), &meta, &VicsWriteOptions::default())?;
         let mut failed = None;
@@ -74,9 +88,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let n = writer.written();
         writer.finish()?;
         let secs = start.elapsed().as_secs_f64();
+        let cpu = cpu_secs() - cpu0;
         println!(
-            "import+export: {n} entries in {secs:.2} s = {:.0} entries/s; peak RSS {} KiB",
-            n as f64 / secs,
+            "import+export: {n} entries; wall {secs:.2} s, CPU {cpu:.2} s = {:.0} entries/CPU-s; peak RSS {} KiB",
+            n as f64 / cpu,
             peak_rss_kib().unwrap_or(0),
         );
     }

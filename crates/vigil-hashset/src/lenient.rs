@@ -106,6 +106,15 @@ pub(crate) fn text_json(v: &Value) -> Result<Option<String>, EntryErrorKind> {
     }
 }
 
+/// [`text_json`] taking ownership, so that strings move instead of copying.
+pub(crate) fn text_json_owned(v: Value) -> Result<Option<String>, EntryErrorKind> {
+    match v {
+        Value::String(s) if s.is_empty() => Ok(None),
+        Value::String(s) => Ok(Some(s)),
+        other => text_json(&other),
+    }
+}
+
 pub(crate) fn text_cell(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_string())
 }

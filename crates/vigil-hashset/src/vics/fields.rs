@@ -15,11 +15,13 @@ use vigil_domain::{Md5, PdqHash, Sha1, Sha256};
 
 use crate::category::CategoryScheme;
 use crate::error::{EntryError, EntryErrorKind, SourcePos};
-use crate::lenient::{bool_json, canonical_u64, quality_json, text_json, u64_json};
+use crate::lenient::{
+    bool_json, canonical_u64, quality_json, text_json, text_json_owned, u64_json,
+};
 use crate::model::{AlternativeHash, HashEntry, MediaFile};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Field {
+pub(crate) enum Field {
     MediaId,
     Category,
     Md5,
@@ -65,6 +67,10 @@ const FIELDS: &[(Field, &str)] = &[
 ];
 
 fn field_of(key: &str) -> Option<Field> {
+    // Exact spelling first: it is what nearly every exporter writes.
+    if let Some((f, _)) = FIELDS.iter().find(|(_, name)| *name == key) {
+        return Some(*f);
+    }
     FIELDS
         .iter()
         .find(|(_, name)| name.eq_ignore_ascii_case(key))
@@ -83,96 +89,183 @@ fn hex_text(v: &Value, what: &'static str) -> Result<Option<String>, EntryErrorK
     }
 }
 
-/// Builds an entry from one VICS media object. Errors name the field.
+/// A key of a media object: one of the typed fields (no allocation), or any
+/// other key, kept for `extra`.
+pub(crate) enum Key {
+    Known(Field),
+    Other(String),
+}
+
+impl Key {
+    pub(crate) fn of(key: String) -> Self {
+        match field_of(&key) {
+            Some(f) => Key::Known(f),
+            None => Key::Other(key),
+        }
+    }
+}
+
+/// Deserialises an object key into a [`Key`] without allocating for the
+/// known fields (serde_json hands us a borrowed `&str` from its scratch).
+pub(crate) struct KeySeed;
+
+impl<'de> serde::de::DeserializeSeed<'de> for KeySeed {
+    type Value = Key;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Key, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl serde::de::Visitor<'_> for KeySeed {
+    type Value = Key;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an object key")
+    }
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Key, E> {
+        Ok(match field_of(s) {
+            Some(f) => Key::Known(f),
+            None => Key::Other(s.to_owned()),
+        })
+    }
+    fn visit_string<E: serde::de::Error>(self, s: String) -> Result<Key, E> {
+        Ok(Key::of(s))
+    }
+}
+
+fn name_of(field: Field) -> &'static str {
+    FIELDS
+        .iter()
+        .find(|(f, _)| *f == field)
+        .map_or("?", |(_, n)| n)
+}
+
+/// Builds an entry field by field, in whatever order the file has them.
+/// The first bad field is remembered and reported by [`EntryBuilder::finish`]
+/// (by then the `MediaID` is known even if it came later in the record).
+pub(crate) struct EntryBuilder {
+    e: HashEntry,
+    scheme: CategoryScheme,
+    alternatives: Option<Value>,
+    first_error: Option<(String, EntryErrorKind)>,
+}
+
+impl EntryBuilder {
+    pub(crate) fn new(scheme: CategoryScheme, pos: SourcePos, case: Option<u32>) -> Self {
+        Self {
+            e: HashEntry {
+                pos,
+                case,
+                ..HashEntry::default()
+            },
+            scheme,
+            alternatives: None,
+            first_error: None,
+        }
+    }
+
+    pub(crate) fn set(&mut self, key: Key, v: Value) {
+        let field = match key {
+            Key::Known(f) => f,
+            Key::Other(k) => {
+                self.e.extra.insert(k, v);
+                return;
+            }
+        };
+        if let Err(kind) = self.apply(field, v)
+            && self.first_error.is_none()
+        {
+            self.first_error = Some((name_of(field).to_string(), kind));
+        }
+    }
+
+    fn apply(&mut self, field: Field, v: Value) -> Result<(), EntryErrorKind> {
+        let e = &mut self.e;
+        let scheme = self.scheme;
+        match field {
+            Field::MediaId => e.media_id = text_json_owned(v)?,
+            Field::Category => {
+                e.category = None;
+                if let Some(raw) = text_json_owned(v)? {
+                    e.category = Some(scheme.categorize(&raw).map_err(|u| {
+                        EntryErrorKind::UnknownCategory {
+                            scheme: scheme.to_string(),
+                            label: u.label,
+                            known: scheme.known_labels().into(),
+                        }
+                    })?);
+                }
+            }
+            Field::Md5 => {
+                e.md5 = hex_text(&v, "an MD5 hex string")?
+                    .map(|s| Md5::from_hex(&s))
+                    .transpose()?
+            }
+            Field::Sha1 => {
+                e.sha1 = hex_text(&v, "a SHA-1 hex string")?
+                    .map(|s| Sha1::from_hex(&s))
+                    .transpose()?
+            }
+            Field::Sha256 => {
+                e.sha256 = hex_text(&v, "a SHA-256 hex string")?
+                    .map(|s| Sha256::from_hex(&s))
+                    .transpose()?
+            }
+            Field::PhotoDna => e.photodna = text_json_owned(v)?,
+            Field::MediaSize => e.media_size = u64_json(&v)?,
+            Field::DateUpdated => e.date_updated = text_json_owned(v)?,
+            Field::VictimIdentified => e.victim_identified = bool_json(&v)?,
+            Field::OffenderIdentified => e.offender_identified = bool_json(&v)?,
+            Field::IsDistributed => e.is_distributed = bool_json(&v)?,
+            Field::IsPrecategorized => e.is_precategorized = bool_json(&v)?,
+            Field::IsSuspected => e.is_suspected = bool_json(&v)?,
+            Field::Series => e.series = text_json_owned(v)?,
+            Field::Tags => e.tags = text_json_owned(v)?,
+            Field::Comments => e.comments = text_json_owned(v)?,
+            Field::MimeType => e.mime_type = text_json_owned(v)?,
+            Field::MediaFiles => e.media_files = media_files(v)?,
+            Field::AlternativeHashes => self.alternatives = Some(v),
+        }
+        Ok(())
+    }
+
+    pub(crate) fn finish(mut self) -> Result<HashEntry, EntryError> {
+        let pos = self.e.pos;
+        let fail = |field: String, kind: EntryErrorKind, id: Option<String>| EntryError {
+            pos,
+            media_id: id,
+            field: Some(field),
+            kind: Box::new(kind),
+        };
+        if let Some((field, kind)) = self.first_error {
+            return Err(fail(field, kind, self.e.media_id));
+        }
+        if let Some(v) = self.alternatives.take() {
+            // After the loop: absorbing needs the record's MD5.
+            alternative_hashes(&mut self.e, v)
+                .map_err(|(k, f)| fail(f, k, self.e.media_id.clone()))?;
+        }
+        if !self.e.has_hash() {
+            return Err(EntryError {
+                media_id: self.e.media_id.clone(),
+                ..EntryError::new(pos, EntryErrorKind::NoHash)
+            });
+        }
+        Ok(self.e)
+    }
+}
+
+/// Builds an entry from a media object already read into a map.
 pub(crate) fn entry_from_json(
     map: Map<String, Value>,
     scheme: CategoryScheme,
     pos: SourcePos,
     case: Option<u32>,
 ) -> Result<HashEntry, EntryError> {
-    let mut e = HashEntry {
-        pos,
-        case,
-        ..HashEntry::default()
-    };
-    // The MediaID first, so that every later error can name it.
-    if let Some((_, v)) = map
-        .iter()
-        .find(|(k, _)| field_of(k) == Some(Field::MediaId))
-    {
-        e.media_id = text_json(v).map_err(|k| EntryError::new(pos, k).field("MediaID"))?;
+    let mut b = EntryBuilder::new(scheme, pos, case);
+    for (k, v) in map {
+        b.set(Key::of(k), v);
     }
-    let err = |kind: EntryErrorKind, key: &str, id: &Option<String>| EntryError {
-        pos,
-        media_id: id.clone(),
-        field: Some(key.to_string()),
-        kind: Box::new(kind),
-    };
-    let mut alternatives = None;
-    for (key, v) in map {
-        let Some(field) = field_of(&key) else {
-            e.extra.insert(key, v);
-            continue;
-        };
-        let id = &e.media_id;
-        let res: Result<(), EntryErrorKind> = (|| {
-            match field {
-                Field::MediaId => {}
-                Field::Category => {
-                    if let Some(raw) = text_json(&v)? {
-                        e.category = Some(scheme.categorize(&raw).map_err(|u| {
-                            EntryErrorKind::UnknownCategory {
-                                scheme: scheme.to_string(),
-                                label: u.label,
-                                known: scheme.known_labels().into(),
-                            }
-                        })?);
-                    }
-                }
-                Field::Md5 => {
-                    e.md5 = hex_text(&v, "an MD5 hex string")?
-                        .map(|s| Md5::from_hex(&s))
-                        .transpose()?
-                }
-                Field::Sha1 => {
-                    e.sha1 = hex_text(&v, "a SHA-1 hex string")?
-                        .map(|s| Sha1::from_hex(&s))
-                        .transpose()?
-                }
-                Field::Sha256 => {
-                    e.sha256 = hex_text(&v, "a SHA-256 hex string")?
-                        .map(|s| Sha256::from_hex(&s))
-                        .transpose()?
-                }
-                Field::PhotoDna => e.photodna = text_json(&v)?,
-                Field::MediaSize => e.media_size = u64_json(&v)?,
-                Field::DateUpdated => e.date_updated = text_json(&v)?,
-                Field::VictimIdentified => e.victim_identified = bool_json(&v)?,
-                Field::OffenderIdentified => e.offender_identified = bool_json(&v)?,
-                Field::IsDistributed => e.is_distributed = bool_json(&v)?,
-                Field::IsPrecategorized => e.is_precategorized = bool_json(&v)?,
-                Field::IsSuspected => e.is_suspected = bool_json(&v)?,
-                Field::Series => e.series = text_json(&v)?,
-                Field::Tags => e.tags = text_json(&v)?,
-                Field::Comments => e.comments = text_json(&v)?,
-                Field::MimeType => e.mime_type = text_json(&v)?,
-                Field::MediaFiles => e.media_files = media_files(v)?,
-                Field::AlternativeHashes => alternatives = Some(v),
-            }
-            Ok(())
-        })();
-        res.map_err(|k| err(k, &key, id))?;
-    }
-    if let Some(v) = alternatives {
-        alternative_hashes(&mut e, v).map_err(|(k, f)| err(k, &f, &e.media_id))?;
-    }
-    if !e.has_hash() {
-        return Err(EntryError {
-            media_id: e.media_id.clone(),
-            ..EntryError::new(pos, EntryErrorKind::NoHash)
-        });
-    }
-    Ok(e)
+    b.finish()
 }
 
 fn objects(v: Value, what: &'static str) -> Result<Vec<Map<String, Value>>, EntryErrorKind> {

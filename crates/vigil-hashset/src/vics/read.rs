@@ -18,6 +18,7 @@ use std::rc::Rc;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
+use super::fields::{EntryBuilder, KeySeed};
 use super::{parse_context, scheme_for_profile};
 use crate::category::CategoryScheme;
 use crate::error::{EntryError, ImportError, SourcePos};
@@ -222,6 +223,21 @@ where
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let pos = self.state.pos.get();
+        // Fast path, when the element is known to be a media record (the
+        // context said `#Media`, or it sits in a case's `Media`): fields go
+        // straight into typed slots, no intermediate map.
+        if self.case_slot.is_none() || self.state.meta.vics_shape == Some(VicsShape::Media) {
+            let mut builder = EntryBuilder::new(self.state.meta.scheme, pos, self.case);
+            while let Some(key) = map.next_key_seed(KeySeed)? {
+                let v: Value = map.next_value()?;
+                builder.set(key, v);
+            }
+            return self
+                .state
+                .sink
+                .push(builder.finish())
+                .map_err(|()| de::Error::custom(STOP));
+        }
         let mut fields = Map::new();
         let mut is_case = false;
         while let Some(key) = map.next_key::<String>()? {
