@@ -70,7 +70,7 @@ impl Layout {
 
     /// Requires `dir_bits` in 4..=20 and `row_bits` in 1..=31.
     pub fn new(dir_bits: u32, row_bits: u32) -> Layout {
-        let stride = (256 - dir_bits) / PERM_TABLES as u32;
+        let stride = (256 - dir_bits - EXT_BITS) / PERM_TABLES as u32;
         Layout {
             dir_bits,
             row_bits,
@@ -90,10 +90,16 @@ impl Layout {
         extract(l, 0, self.dir_bits) as u32
     }
 
+    /// The free table's inline extension: the `EXT_BITS` bits after key0.
+    #[inline(always)]
+    pub fn ext0(&self, l: &Lanes) -> u8 {
+        extract(l, self.dir_bits, EXT_BITS) as u8
+    }
+
     /// (directory key, inline low key) of permutation table `j`.
     #[inline(always)]
     pub fn perm_key(&self, l: &Lanes, j: usize) -> (u32, u32) {
-        let start = self.dir_bits + j as u32 * self.stride;
+        let start = self.dir_bits + EXT_BITS + j as u32 * self.stride;
         let k = extract(l, start, self.dir_bits + self.lo_bits);
         let hi = (k & ((1u64 << self.dir_bits) - 1)) as u32;
         (hi, (k >> self.dir_bits) as u32)
@@ -176,6 +182,11 @@ pub(crate) struct PermTable {
     pub entries: Vec<u32>,
 }
 
+/// Bits of the free table's substring kept in a byte per row beside the
+/// rows, so that a probed bucket is filtered on one byte per row and only
+/// ~1 % of its rows (the survivors) are read in full.
+pub(crate) const EXT_BITS: u32 = 8;
+
 /// Sizes and memory of an index, for logs and benchmarks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IndexStats {
@@ -200,6 +211,8 @@ pub struct PdqIndex {
     pub(crate) layout: Layout,
     /// Hashes sorted by `layout.key0` (the free table).
     pub(crate) rows: Vec<Lanes>,
+    /// `layout.ext0` of every row (derived from `rows`; not persisted).
+    pub(crate) ext: Vec<u8>,
     pub(crate) ids: IdColumn,
     /// `free_dir[k]..free_dir[k+1]` = rows whose key0 is `k`.
     pub(crate) free_dir: Vec<u32>,
@@ -214,7 +227,6 @@ pub struct PdqIndex {
 
 /// Queries cost-model constants (nanoseconds, roughly, on the target CPU).
 const SEEK_NS: f64 = 25.0;
-const SEQ_ROW_NS: f64 = 0.6;
 const ENTRY_NS: f64 = 0.15;
 const CAND_NS: f64 = 15.0;
 const SCAN_ROW_NS: f64 = 0.5;
@@ -315,6 +327,7 @@ impl PdqIndex {
 
         Ok(PdqIndex {
             layout,
+            ext: ext_bytes(&layout, &rows),
             dead: vec![0u64; n.div_ceil(64)],
             dead_count: 0,
             rows,
@@ -339,6 +352,7 @@ impl PdqIndex {
         let dirs: usize = self.tables.iter().map(|t| t.dir.capacity() * 4).sum();
         let entries: usize = self.tables.iter().map(|t| t.entries.capacity() * 4).sum();
         let heap_bytes = self.rows.capacity() * 32
+            + self.ext.capacity()
             + self.ids.heap_bytes()
             + self.free_dir.capacity() * 4
             + dirs
@@ -584,7 +598,9 @@ impl PdqIndex {
         for (i, &ti) in t.iter().enumerate() {
             let seeks = ball_size(l.dir_bits, ti);
             if i == 0 {
-                cost += seeks * (SEEK_NS + per_bucket * SEQ_ROW_NS);
+                let rows_read = ball_size(l.dir_bits + EXT_BITS, ti) * n
+                    / 2f64.powi((l.dir_bits + EXT_BITS) as i32);
+                cost += seeks * (SEEK_NS + per_bucket * ENTRY_NS) + rows_read * CAND_NS;
             } else {
                 let cands = ball_size(l.dir_bits + l.lo_bits, ti) * n / key_space;
                 cost += seeks * (SEEK_NS + per_bucket * ENTRY_NS) + cands * CAND_NS;
@@ -604,24 +620,40 @@ impl PdqIndex {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: popcnt was detected at runtime.
             Isa::Popcnt => unsafe { self.query_rows_popcnt(q, r, s) },
-            _ => self.query_rows_impl(q, r, s),
+            _ => self.query_rows_generic(q, r, s),
         }
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vpopcntdq,popcnt,avx2,bmi2")]
     fn query_rows_avx512(&self, q: &Lanes, r: u32, s: &mut Scratch) {
-        self.query_rows_impl(q, r, s)
+        self.query_rows_impl(q, r, s, |bucket, f, cands| {
+            // SAFETY: this closure only runs inside `query_rows_avx512`,
+            // which is only called after runtime detection of AVX-512F and
+            // VPOPCNTDQ.
+            unsafe { filter_entries_avx512(bucket, f, cands) }
+        })
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "popcnt")]
     fn query_rows_popcnt(&self, q: &Lanes, r: u32, s: &mut Scratch) {
-        self.query_rows_impl(q, r, s)
+        self.query_rows_impl(q, r, s, filter_entries)
     }
 
     #[inline(always)]
-    fn query_rows_impl(&self, q: &Lanes, r: u32, s: &mut Scratch) {
+    fn query_rows_generic(&self, q: &Lanes, r: u32, s: &mut Scratch) {
+        self.query_rows_impl(q, r, s, filter_entries)
+    }
+
+    #[inline(always)]
+    fn query_rows_impl(
+        &self,
+        q: &Lanes,
+        r: u32,
+        s: &mut Scratch,
+        filter: impl Fn(&[u32], EntryFilter, &mut Vec<u32>),
+    ) {
         s.hits.clear();
         let t = thresholds(r);
         let servable = t.iter().all(|&x| x <= MAX_TABLE_RADIUS as i32);
@@ -632,13 +664,26 @@ impl PdqIndex {
             let m = masks(lay.dir_bits);
             let rows = &self.rows;
             if t[0] >= 0 {
+                let t0 = t[0] as u32;
                 let hits = &mut s.hits;
+                let qext = lay.ext0(q);
                 probe(
                     &self.free_dir,
-                    rows,
+                    &self.ext,
                     lay.key0(q),
-                    m.up_to(t[0] as usize),
-                    |_, bucket, start| scan_rows(bucket, start as u32, q, r, hits),
+                    m.up_to(t0 as usize),
+                    |mask, bucket, start| {
+                        let budget = t0 - mask.count_ones();
+                        for (i, &x) in bucket.iter().enumerate() {
+                            if (x ^ qext).count_ones() <= budget {
+                                let row = start + i;
+                                let d = dist(&rows[row], q);
+                                if d <= r {
+                                    hits.push((row as u32, d));
+                                }
+                            }
+                        }
+                    },
                 );
             }
             s.cands.clear();
@@ -658,12 +703,13 @@ impl PdqIndex {
                     qhi,
                     m.up_to(tj as usize),
                     |mask, bucket, _| {
-                        let budget = tj - mask.count_ones();
-                        for &e in bucket {
-                            if ((e >> row_bits) ^ qlo).count_ones() <= budget {
-                                cands.push(e & row_mask);
-                            }
-                        }
+                        let f = EntryFilter {
+                            row_bits,
+                            row_mask,
+                            qlo,
+                            budget: tj - mask.count_ones(),
+                        };
+                        filter(bucket, f, cands);
                     },
                 );
             }
@@ -703,6 +749,13 @@ impl PdqIndex {
             s.hits.retain(|&(row, _)| !self.is_dead(row as usize));
         }
         *hits = s.hits;
+    }
+
+    /// Batch answers by a tiled linear scan whatever the radius: chunks of
+    /// queries against L2-sized tiles of the rows, on all rayon threads. The
+    /// reference for recall checks and the measure of the scan limit.
+    pub fn query_batch_scan(&self, queries: &[PdqHash], radius: u32) -> Vec<Vec<Match>> {
+        self.scan_batch(queries, radius)
     }
 
     fn scan_batch(&self, queries: &[PdqHash], radius: u32) -> Vec<Vec<Match>> {
@@ -759,6 +812,70 @@ fn dedup_min(v: &mut Vec<(u32, u32)>) {
     v.dedup_by_key(|h| h.0);
 }
 
+/// Parameters of the inline-key filter of one probed bucket.
+#[derive(Clone, Copy)]
+struct EntryFilter {
+    row_bits: u32,
+    row_mask: u32,
+    qlo: u32,
+    budget: u32,
+}
+
+/// Appends the row of every entry whose inline key bits are within
+/// `budget` of the query's.
+#[inline(always)]
+fn filter_entries(bucket: &[u32], f: EntryFilter, cands: &mut Vec<u32>) {
+    for &e in bucket {
+        if ((e >> f.row_bits) ^ f.qlo).count_ones() <= f.budget {
+            cands.push(e & f.row_mask);
+        }
+    }
+}
+
+/// [`filter_entries`] 16 entries per instruction: shift, xor, VPOPCNTD,
+/// compare, and a compress-store of the survivors' rows.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512vpopcntdq")]
+unsafe fn filter_entries_avx512(bucket: &[u32], f: EntryFilter, cands: &mut Vec<u32>) {
+    use std::arch::x86_64::*;
+    cands.reserve(bucket.len());
+    let shift = _mm_cvtsi32_si128(f.row_bits as i32);
+    let q = _mm512_set1_epi32(f.qlo as i32);
+    let budget = _mm512_set1_epi32(f.budget as i32);
+    let rmask = _mm512_set1_epi32(f.row_mask as i32);
+    let mut len = cands.len();
+    let out = cands.as_mut_ptr();
+    let mut at = 0usize;
+    while at < bucket.len() {
+        let rem = bucket.len() - at;
+        let lanes: u16 = if rem >= 16 {
+            u16::MAX
+        } else {
+            (1u16 << rem) - 1
+        };
+        // SAFETY: the masked load reads only the `lanes` elements, all
+        // inside `bucket[at..]`.
+        let e = unsafe { _mm512_maskz_loadu_epi32(lanes, bucket.as_ptr().add(at).cast()) };
+        let pc = _mm512_popcnt_epi32(_mm512_xor_si512(_mm512_srl_epi32(e, shift), q));
+        let keep = _mm512_mask_cmple_epu32_mask(lanes, pc, budget);
+        // SAFETY: at most `bucket.len()` values are stored in total, and
+        // capacity was reserved for that many past the initial length.
+        unsafe {
+            _mm512_mask_compressstoreu_epi32(out.add(len).cast(), keep, _mm512_and_si512(e, rmask))
+        };
+        len += keep.count_ones() as usize;
+        at += 16;
+    }
+    // SAFETY: elements up to `len` were initialised by the stores above,
+    // and `len <= capacity` (see above).
+    unsafe { cands.set_len(len) };
+}
+
+/// `layout.ext0` of every row.
+pub(crate) fn ext_bytes(layout: &Layout, rows: &[Lanes]) -> Vec<u8> {
+    rows.iter().map(|l| layout.ext0(l)).collect()
+}
+
 fn build_table(layout: &Layout, rows: &[Lanes], j: usize) -> PermTable {
     let nb = layout.buckets();
     let mut dir = vec![0u32; nb + 1];
@@ -791,7 +908,7 @@ fn probe<T>(
     masks: &[u32],
     mut f: impl FnMut(u32, &[T], usize),
 ) {
-    const AHEAD: usize = 8;
+    const AHEAD: usize = 16;
     let n = masks.len();
     for v in 0..n {
         if let Some(&m) = masks.get(v + 2 * AHEAD) {
@@ -865,7 +982,7 @@ mod tests {
             assert!(l.row_bits + l.lo_bits <= 32);
             assert!(n <= 1 << l.row_bits);
             assert!(l.dir_bits + l.lo_bits <= l.stride);
-            assert!(l.dir_bits + 6 * l.stride + l.dir_bits + l.lo_bits <= 256);
+            assert!(l.dir_bits + EXT_BITS + 6 * l.stride + l.dir_bits + l.lo_bits <= 256);
         }
         assert!(Layout::for_rows(MAX_HASHES + 1).is_err());
         assert_eq!(Layout::for_rows(10_000_000).unwrap().dir_bits, 19);

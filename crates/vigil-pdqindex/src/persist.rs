@@ -34,7 +34,7 @@ use std::path::{Path, PathBuf};
 
 use crate::bits::Lanes;
 use crate::error::IndexError;
-use crate::index::{IdColumn, Layout, MAX_HASHES, PERM_TABLES, PdqIndex, PermTable};
+use crate::index::{IdColumn, Layout, MAX_HASHES, PERM_TABLES, PdqIndex, PermTable, ext_bytes};
 
 const MAGIC: &[u8; 8] = b"VIGILPDQ";
 /// Version of the file format written by this build (and the only one read).
@@ -402,6 +402,7 @@ impl PdqIndex {
         }
         Ok(PdqIndex {
             layout,
+            ext: ext_bytes(&layout, &rows),
             rows,
             ids,
             free_dir,
