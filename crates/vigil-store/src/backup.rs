@@ -17,279 +17,158 @@ use sqlx::Row;
 use crate::schema::{SCHEMA_VERSION, current_version};
 use crate::{Backend, Store, StoreError, now_text};
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Col {
     Int,
+    Real,
     Text,
 }
 
+use Col::{Int, Real, Text};
+
+/// A table as the live schema describes it. The backup reads the schema
+/// instead of keeping its own list, so a migration that adds a table or a
+/// column is backed up without anyone remembering to register it.
+#[derive(Debug, Clone)]
 struct Table {
-    name: &'static str,
-    key: &'static str,
-    columns: &'static [(&'static str, Col)],
+    name: String,
+    columns: Vec<(String, Col)>,
+    key: Vec<String>,
     /// Columns that reference rows of the same table, possibly later ones:
     /// restored as NULL and filled in by a second pass.
-    self_refs: &'static [&'static str],
-    /// Has an identity column whose sequence must be moved past the restored
-    /// ids on PostgreSQL.
-    identity: bool,
+    self_refs: Vec<String>,
+    /// Tables this one references (restored first).
+    parents: Vec<String>,
 }
 
-use Col::{Int, Text};
+fn col_type(declared: &str) -> Result<Col, StoreError> {
+    let t = declared.to_ascii_lowercase();
+    if t.contains("int") {
+        Ok(Int)
+    } else if t.contains("real")
+        || t.contains("double")
+        || t.contains("float")
+        || t.contains("numeric")
+    {
+        Ok(Real)
+    } else if t.contains("text") || t.contains("char") {
+        Ok(Text)
+    } else {
+        Err(StoreError::Backup(format!(
+            "column type {declared:?} is not supported by backups"
+        )))
+    }
+}
 
-/// Every table in dependency order. `tests/store.rs` checks this list against
-/// the live schema of both backends, so a migration that adds a column
-/// without adding it here fails the tests.
-const TABLES: &[Table] = &[
-    Table {
-        name: "agencies",
-        key: "id",
-        identity: true,
-        self_refs: &[],
-        columns: &[
-            ("id", Int),
-            ("uid", Text),
-            ("name", Text),
-            ("country", Text),
-            ("contact", Text),
-            ("is_local", Int),
-            ("created_at", Text),
-        ],
-    },
-    Table {
-        name: "users",
-        key: "id",
-        identity: true,
-        self_refs: &["created_by"],
-        columns: &[
-            ("id", Int),
-            ("agency_id", Int),
-            ("name", Text),
-            ("roles", Text),
-            ("password_hash", Text),
-            ("disabled", Int),
-            ("failed_logins", Int),
-            ("locked_until", Text),
-            ("created_at", Text),
-            ("created_by", Int),
-        ],
-    },
-    Table {
-        name: "operations",
-        key: "id",
-        identity: true,
-        self_refs: &[],
-        columns: &[
-            ("id", Int),
-            ("name", Text),
-            ("created_by", Int),
-            ("created_at", Text),
-        ],
-    },
-    Table {
-        name: "cases",
-        key: "id",
-        identity: true,
-        self_refs: &[],
-        columns: &[
-            ("id", Int),
-            ("uid", Text),
-            ("title", Text),
-            ("operation_id", Int),
-            ("agency_id", Int),
-            ("release", Text),
-            ("retention_until", Text),
-            ("created_by", Int),
-            ("created_at", Text),
-            ("source", Text),
-        ],
-    },
-    Table {
-        name: "case_members",
-        key: "case_id, user_id",
-        identity: false,
-        self_refs: &[],
-        columns: &[
-            ("case_id", Int),
-            ("user_id", Int),
-            ("added_by", Int),
-            ("added_at", Text),
-        ],
-    },
-    Table {
-        name: "persons",
-        key: "id",
-        identity: true,
-        self_refs: &["merged_into"],
-        columns: &[
-            ("id", Int),
-            ("uid", Text),
-            ("case_id", Int),
-            ("role", Text),
-            ("label", Text),
-            ("country", Text),
-            ("release", Text),
-            ("merged_into", Int),
-            ("created_by", Int),
-            ("created_at", Text),
-            ("source", Text),
-        ],
-    },
-    Table {
-        name: "identifiers",
-        key: "id",
-        identity: true,
-        self_refs: &[],
-        columns: &[
-            ("id", Int),
-            ("uid", Text),
-            ("case_id", Int),
-            ("person_id", Int),
-            ("kind", Text),
-            ("raw", Text),
-            ("normalized", Text),
-            ("network", Text),
-            ("port", Int),
-            ("first_seen", Text),
-            ("last_seen", Text),
-            ("release", Text),
-            ("created_by", Int),
-            ("created_at", Text),
-            ("source", Text),
-        ],
-    },
-    Table {
-        name: "devices",
-        key: "id",
-        identity: true,
-        self_refs: &[],
-        columns: &[
-            ("id", Int),
-            ("uid", Text),
-            ("case_id", Int),
-            ("person_id", Int),
-            ("label", Text),
-            ("description", Text),
-            ("created_by", Int),
-            ("created_at", Text),
-            ("source", Text),
-        ],
-    },
-    Table {
-        name: "events",
-        key: "id",
-        identity: true,
-        self_refs: &[],
-        columns: &[
-            ("id", Int),
-            ("uid", Text),
-            ("case_id", Int),
-            ("person_id", Int),
-            ("kind", Text),
-            ("date", Text),
-            ("country", Text),
-            ("agency_id", Int),
-            ("details", Text),
-            ("created_by", Int),
-            ("created_at", Text),
-            ("source", Text),
-        ],
-    },
-    Table {
-        name: "notes",
-        key: "id",
-        identity: true,
-        self_refs: &[],
-        columns: &[
-            ("id", Int),
-            ("case_id", Int),
-            ("person_id", Int),
-            ("body", Text),
-            ("created_by", Int),
-            ("created_at", Text),
-            ("source", Text),
-        ],
-    },
-    Table {
-        name: "scans",
-        key: "id",
-        identity: true,
-        self_refs: &[],
-        columns: &[
-            ("id", Int),
-            ("uid", Text),
-            ("case_id", Int),
-            ("device_id", Int),
-            ("root", Text),
-            ("status", Text),
-            ("files", Int),
-            ("bytes", Int),
-            ("images", Int),
-            ("errors", Int),
-            ("started_at", Text),
-            ("finished_at", Text),
-            ("created_by", Int),
-        ],
-    },
-    Table {
-        name: "evidence_items",
-        key: "id",
-        identity: true,
-        self_refs: &[],
-        columns: &[
-            ("id", Int),
-            ("scan_id", Int),
-            ("case_id", Int),
-            ("device_id", Int),
-            ("path", Text),
-            ("entry_type", Text),
-            ("link_target", Text),
-            ("size", Int),
-            ("modified_at", Text),
-            ("created_at_fs", Text),
-            ("mime", Text),
-            ("md5", Text),
-            ("sha1", Text),
-            ("sha256", Text),
-            ("pdq", Text),
-            ("pdq_quality", Int),
-            ("pdq_dihedral", Text),
-            ("width", Int),
-            ("height", Int),
-            ("exif_orientation", Int),
-            ("error", Text),
-            ("recorded_at", Text),
-        ],
-    },
-    Table {
-        name: "audit_log",
-        key: "seq",
-        identity: false,
-        self_refs: &[],
-        columns: &[
-            ("seq", Int),
-            ("at", Text),
-            ("user_id", Int),
-            ("user_name", Text),
-            ("agency_id", Int),
-            ("action", Text),
-            ("target", Text),
-            ("case_id", Int),
-            ("origin", Text),
-            ("outcome", Text),
-            ("detail", Text),
-            ("prev_hash", Text),
-            ("hash", Text),
-        ],
-    },
-];
-
-/// Table and column names the backup covers, for the schema-drift test.
-pub fn backup_columns() -> Vec<(&'static str, Vec<&'static str>)> {
-    TABLES
-        .iter()
-        .map(|t| (t.name, t.columns.iter().map(|c| c.0).collect()))
+async fn names(
+    conn: &mut sqlx::AnyConnection,
+    sql: &str,
+    arg: Option<&str>,
+) -> Result<Vec<Vec<String>>, StoreError> {
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()));
+    if let Some(a) = arg {
+        q = q.bind(a.to_string());
+    }
+    let rows = q.fetch_all(&mut *conn).await?;
+    rows.iter()
+        .map(|r| {
+            (0..r.len())
+                .map(|i| r.try_get::<String, _>(i).map_err(StoreError::from))
+                .collect()
+        })
         .collect()
+}
+
+/// Reads every application table (all but the migration ledger) with its
+/// columns, key and foreign keys, in an order where parents precede children.
+async fn schema_tables(
+    store: &Store,
+    conn: &mut sqlx::AnyConnection,
+) -> Result<Vec<Table>, StoreError> {
+    let (tables_sql, cols_sql, pk_sql, fk_sql) = match store.backend() {
+        Backend::Sqlite => (
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
+             AND name <> 'vigil_schema' ORDER BY name",
+            "SELECT name, type FROM pragma_table_info($1) ORDER BY cid",
+            "SELECT name FROM pragma_table_info($1) WHERE pk > 0 ORDER BY pk",
+            "SELECT \"from\", \"table\" FROM pragma_foreign_key_list($1)",
+        ),
+        Backend::Postgres => (
+            "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema() \
+             AND table_type = 'BASE TABLE' AND table_name <> 'vigil_schema' ORDER BY table_name",
+            "SELECT column_name::text, data_type::text FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position",
+            "SELECT k.column_name::text FROM information_schema.table_constraints c \
+             JOIN information_schema.key_column_usage k ON k.constraint_name = c.constraint_name \
+             AND k.table_schema = c.table_schema AND k.table_name = c.table_name \
+             WHERE c.constraint_type = 'PRIMARY KEY' AND c.table_schema = current_schema() \
+             AND c.table_name = $1 ORDER BY k.ordinal_position",
+            "SELECT k.column_name::text, u.table_name::text FROM information_schema.table_constraints c \
+             JOIN information_schema.key_column_usage k ON k.constraint_name = c.constraint_name \
+             AND k.table_schema = c.table_schema \
+             JOIN information_schema.constraint_column_usage u ON u.constraint_name = c.constraint_name \
+             AND u.constraint_schema = c.table_schema \
+             WHERE c.constraint_type = 'FOREIGN KEY' AND c.table_schema = current_schema() \
+             AND c.table_name = $1",
+        ),
+    };
+    let mut tables = Vec::new();
+    for row in names(conn, tables_sql, None).await? {
+        let name = row[0].clone();
+        let mut columns = Vec::new();
+        for c in names(conn, cols_sql, Some(&name)).await? {
+            columns.push((c[0].clone(), col_type(&c[1])?));
+        }
+        let mut key: Vec<String> = names(conn, pk_sql, Some(&name))
+            .await?
+            .into_iter()
+            .map(|r| r[0].clone())
+            .collect();
+        if key.is_empty() {
+            key = columns.iter().map(|c| c.0.clone()).collect();
+        }
+        let mut self_refs = Vec::new();
+        let mut parents = Vec::new();
+        for fk in names(conn, fk_sql, Some(&name)).await? {
+            if fk[1] == name {
+                self_refs.push(fk[0].clone());
+            } else if !parents.contains(&fk[1]) {
+                parents.push(fk[1].clone());
+            }
+        }
+        tables.push(Table {
+            name,
+            columns,
+            key,
+            self_refs,
+            parents,
+        });
+    }
+    // Parents first (Kahn's algorithm; the schema has no cycles apart from
+    // self references, which are deferred).
+    let mut ordered: Vec<Table> = Vec::new();
+    while !tables.is_empty() {
+        let ready = tables
+            .iter()
+            .position(|t| {
+                t.parents
+                    .iter()
+                    .all(|p| ordered.iter().any(|o| &o.name == p))
+            })
+            .ok_or_else(|| StoreError::Backup("foreign keys form a cycle".into()))?;
+        ordered.push(tables.remove(ready));
+    }
+    Ok(ordered)
+}
+
+/// Table and column names a backup of this database covers.
+pub async fn backup_columns(store: &Store) -> Result<Vec<(String, Vec<String>)>, StoreError> {
+    let mut conn = store.pool().acquire().await?;
+    Ok(schema_tables(store, &mut conn)
+        .await?
+        .into_iter()
+        .map(|t| (t.name, t.columns.into_iter().map(|c| c.0).collect()))
+        .collect())
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -366,13 +245,14 @@ impl Store {
             serde_json::to_string(&header).map_err(|e| StoreError::Backup(e.to_string()))?;
         write_line(out, &mut hasher, &header_line)?;
         let mut rows = 0u64;
-        for t in TABLES {
-            let cols: Vec<&str> = t.columns.iter().map(|c| c.0).collect();
+        let tables = schema_tables(self, &mut tx).await?;
+        for t in &tables {
+            let cols: Vec<&str> = t.columns.iter().map(|c| c.0.as_str()).collect();
             let sql = format!(
                 "SELECT {} FROM {} ORDER BY {}",
                 cols.join(", "),
                 t.name,
-                t.key
+                t.key.join(", ")
             );
             let fetched = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .fetch_all(&mut *tx)
@@ -383,6 +263,9 @@ impl Store {
                     let v = match ty {
                         Int => row
                             .try_get::<Option<i64>, _>(i)?
+                            .map_or(serde_json::Value::Null, Into::into),
+                        Real => row
+                            .try_get::<Option<f64>, _>(i)?
                             .map_or(serde_json::Value::Null, Into::into),
                         Text => row
                             .try_get::<Option<String>, _>(i)?
@@ -408,7 +291,7 @@ impl Store {
         out.flush()?;
         Ok(BackupSummary {
             rows,
-            tables: TABLES.len(),
+            tables: tables.len(),
             sha256,
             schema_version,
         })
@@ -462,7 +345,8 @@ impl Store {
             )));
         }
         let mut tx = self.begin_write().await?;
-        for t in TABLES {
+        let tables = schema_tables(self, &mut tx).await?;
+        for t in &tables {
             let n: i64 = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "SELECT COUNT(*) AS n FROM {}",
                 t.name
@@ -482,14 +366,14 @@ impl Store {
             let v: serde_json::Value = serde_json::from_str(line)
                 .map_err(|e| StoreError::Backup(format!("line {}: {e}", i + 2)))?;
             let name = v["t"].as_str().unwrap_or_default();
-            let table = TABLES.iter().find(|t| t.name == name).ok_or_else(|| {
+            let table = tables.iter().find(|t| t.name == name).ok_or_else(|| {
                 StoreError::Backup(format!("line {}: unknown table {name:?}", i + 2))
             })?;
             let values = v["r"]
                 .as_array()
                 .filter(|a| a.len() == table.columns.len())
                 .ok_or_else(|| StoreError::Backup(format!("line {}: wrong column count", i + 2)))?;
-            let cols: Vec<&str> = table.columns.iter().map(|c| c.0).collect();
+            let cols: Vec<&str> = table.columns.iter().map(|c| c.0.as_str()).collect();
             let placeholders: Vec<String> = (1..=cols.len()).map(|n| format!("${n}")).collect();
             let sql = format!(
                 "INSERT INTO {} ({}) VALUES ({})",
@@ -500,13 +384,14 @@ impl Store {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for ((col, ty), value) in table.columns.iter().zip(values) {
                 let value = if table.self_refs.contains(col) && !value.is_null() {
-                    deferred.push((table, col, values[0].clone(), value.clone()));
+                    deferred.push((table, col.as_str(), values[0].clone(), value.clone()));
                     &serde_json::Value::Null
                 } else {
                     value
                 };
                 q = match ty {
                     Int => q.bind(value.as_i64()),
+                    Real => q.bind(value.as_f64()),
                     Text => q.bind(value.as_str().map(str::to_string)),
                 };
             }
@@ -515,7 +400,7 @@ impl Store {
         for (table, col, key, value) in deferred {
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "UPDATE {} SET {col} = $1 WHERE {} = $2",
-                table.name, table.key
+                table.name, table.columns[0].0
             )))
             .bind(value.as_i64())
             .bind(key.as_i64())
@@ -523,7 +408,12 @@ impl Store {
             .await?;
         }
         if self.backend() == Backend::Postgres {
-            for t in TABLES.iter().filter(|t| t.identity) {
+            for t in tables
+                .iter()
+                .filter(|t| t.columns.iter().any(|c| c.0 == "id"))
+            {
+                // setval is strict: for a table without a sequence on `id`
+                // the sequence name is NULL and nothing happens.
                 sqlx::query(sqlx::AssertSqlSafe(format!(
                     "SELECT setval(pg_get_serial_sequence('{0}', 'id'), \
                      COALESCE((SELECT MAX(id) FROM {0}), 0) + 1, false)",
