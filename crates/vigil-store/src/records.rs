@@ -15,7 +15,7 @@ use vigil_domain::{
 use crate::audit::{self, AuditRecord};
 use crate::{Store, StoreError, new_uid, now_text};
 
-type Tx = sqlx::Transaction<'static, sqlx::Any>;
+pub(crate) type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
 fn flag(row: &AnyRow, col: &str) -> Result<bool, sqlx::Error> {
     Ok(row.try_get::<i64, _>(col)? != 0)
@@ -381,16 +381,16 @@ pub struct LookupResult {
 }
 
 /// The access facts of a case, for one principal.
-struct CaseAccess {
-    case_id: i64,
-    agency_id: i64,
-    release: Release,
-    member: bool,
-    same_operation: bool,
+pub(crate) struct CaseAccess {
+    pub case_id: i64,
+    pub agency_id: i64,
+    pub release: Release,
+    pub member: bool,
+    pub same_operation: bool,
 }
 
 impl CaseAccess {
-    fn scope<'a>(
+    pub(crate) fn scope<'a>(
         &self,
         own_release: Option<&'a Release>,
         fallback: &'a Release,
@@ -437,7 +437,7 @@ fn hash_password(password: &str) -> Result<String, StoreError> {
 impl Store {
     // ----- internal helpers -------------------------------------------------
 
-    async fn case_access(
+    pub(crate) async fn case_access(
         &self,
         tx: &mut Tx,
         p: &Principal,
@@ -460,7 +460,7 @@ impl Store {
     // The audit fields are passed flat: bundling them would add a struct
     // literal to each of the ~40 call sites without making any clearer.
     #[allow(clippy::too_many_arguments)]
-    async fn refuse<T>(
+    pub(crate) async fn refuse<T>(
         &self,
         tx: Tx,
         p: &Principal,
@@ -504,7 +504,7 @@ impl Store {
     }
 
     #[allow(clippy::too_many_arguments)]
-    async fn log(
+    pub(crate) async fn log(
         &self,
         tx: &mut Tx,
         p: &Principal,
@@ -545,7 +545,7 @@ impl Store {
             .await
     }
 
-    async fn authorize_case_write(
+    pub(crate) async fn authorize_case_write(
         &self,
         tx: Tx,
         p: &Principal,
@@ -839,7 +839,11 @@ impl Store {
         Ok(agency)
     }
 
-    async fn is_local_agency(&self, tx: &mut Tx, agency_id: i64) -> Result<bool, StoreError> {
+    pub(crate) async fn is_local_agency(
+        &self,
+        tx: &mut Tx,
+        agency_id: i64,
+    ) -> Result<bool, StoreError> {
         let n: i64 =
             sqlx::query("SELECT COUNT(*) AS n FROM agencies WHERE id = $1 AND is_local = 1")
                 .bind(agency_id)
@@ -1075,7 +1079,7 @@ impl Store {
         Ok(case)
     }
 
-    async fn fetch_case(&self, tx: &mut Tx, id: i64) -> Result<Case, StoreError> {
+    pub(crate) async fn fetch_case(&self, tx: &mut Tx, id: i64) -> Result<Case, StoreError> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "{} WHERE c.id = $1",
             Case::SELECT
@@ -1287,7 +1291,7 @@ impl Store {
 
     // ----- persons --------------------------------------------------------------
 
-    async fn persons_where(
+    pub(crate) async fn persons_where(
         &self,
         tx: &mut Tx,
         cond: &str,
@@ -1305,7 +1309,7 @@ impl Store {
         .collect()
     }
 
-    async fn fetch_person(&self, tx: &mut Tx, id: i64) -> Result<Person, StoreError> {
+    pub(crate) async fn fetch_person(&self, tx: &mut Tx, id: i64) -> Result<Person, StoreError> {
         self.persons_where(tx, "p.id = $1", id)
             .await?
             .into_iter()
@@ -1355,7 +1359,7 @@ impl Store {
 
     /// Loads a person and decides whether `p` may read (or write) it, using
     /// the person's own marking or else its case's.
-    async fn person_access(
+    pub(crate) async fn person_access(
         &self,
         tx: &mut Tx,
         p: &Principal,
@@ -1645,7 +1649,11 @@ impl Store {
         .try_get("id")?)
     }
 
-    async fn fetch_identifier(&self, tx: &mut Tx, id: i64) -> Result<Identifier, StoreError> {
+    pub(crate) async fn fetch_identifier(
+        &self,
+        tx: &mut Tx,
+        id: i64,
+    ) -> Result<Identifier, StoreError> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "{} WHERE i.id = $1",
             Identifier::SELECT
