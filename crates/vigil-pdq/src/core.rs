@@ -99,6 +99,12 @@ pub fn hash_float_luma(luma: &mut [f32], rows: usize, cols: usize) -> PdqHashes 
     }
 }
 
+/// Quality and the eight dihedral hashes from a decimated 64x64 plane.
+pub(crate) fn hashes_from_64x64(a: &[[f32; 64]; 64]) -> (u8, [PdqHash; 8]) {
+    let (q, dct) = quality_and_dct(a);
+    (q, dihedral_hashes(&dct))
+}
+
 fn quality_and_dct(a: &[[f32; 64]; 64]) -> (u8, [[f32; 16]; 16]) {
     (quality_metric(a), dct64_to_16(a))
 }

@@ -164,6 +164,44 @@ fn finish(
     }
 }
 
+/// Stage-by-stage entry points for the benchmark (`examples/pdq_bench.rs`),
+/// so it can say where the time goes. Not a stable API.
+#[doc(hidden)]
+pub mod bench_support {
+    use super::*;
+
+    /// Decoded and pre-resized pixels (1 or 3 channels).
+    pub struct Sample(raster::Sampled);
+
+    impl Sample {
+        pub fn dims(&self) -> (usize, usize) {
+            (self.0.height, self.0.width)
+        }
+    }
+
+    pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<Sample, PdqError> {
+        match detect_format(bytes).ok_or(PdqError::Unsupported)? {
+            ImageFormat::Jpeg => Ok(Sample(jpeg::decode_sampled(bytes, limits.max_pixels)?.0)),
+            other => Ok(Sample(
+                formats::decode_lossless(bytes, other, limits.max_pixels)?.sampled,
+            )),
+        }
+    }
+
+    pub fn luma(s: &Sample) -> Vec<f32> {
+        s.0.luma()
+    }
+
+    pub fn filter(luma: &mut [f32], rows: usize, cols: usize) -> [[f32; 64]; 64] {
+        jarosz::filter_and_decimate(luma, rows, cols)
+    }
+
+    /// Quality, DCT, medians and bits from a 64x64 plane.
+    pub fn dct_and_bits(a: &[[f32; 64]; 64]) -> (u8, [PdqHash; 8]) {
+        core::hashes_from_64x64(a)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
