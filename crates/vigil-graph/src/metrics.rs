@@ -194,34 +194,49 @@ pub fn pivot_sources(n: usize, k: usize, seed: u64) -> Vec<u32> {
 /// by `n/k` and normalised like networkx. Parallel over fixed chunks of
 /// sources, summed in chunk order, so the result does not depend on the
 /// number of threads.
+///
+/// Memory layout, for speed on large graphs: nodes are first renumbered in
+/// breadth-first order (neighbours then tend to sit close together in
+/// memory), and each node's distance, path count and dependency live side by
+/// side in one record, so a visit touches one cache line instead of three.
+/// On the 100k/1M synthetic benchmark (whose edges are random within rooms,
+/// so little locality exists to recover) the gain was within measurement
+/// noise (27.2 → 26.3 CPU-s on a loaded machine); the renumbering costs one
+/// pass over the edges.
 pub fn sampled_betweenness(g: &AnalysisGraph, sources: &[u32]) -> Vec<f64> {
     let n = g.node_count();
     if n < 3 || sources.is_empty() {
         return vec![0.0; n];
     }
+    let adj = Bfs::new(g);
     const CHUNKS: usize = 32;
     let chunk = sources.len().div_ceil(CHUNKS).max(1);
     let partials: Vec<Vec<f64>> = sources
         .par_chunks(chunk)
         .map(|srcs| {
             let mut acc = vec![0.0f64; n];
-            let mut dist = vec![-1i32; n];
-            let mut sigma = vec![0.0f64; n];
-            let mut delta = vec![0.0f64; n];
+            let mut st = vec![
+                NodeState {
+                    dist: -1,
+                    sigma: 0.0,
+                    delta: 0.0
+                };
+                n
+            ];
             let mut order: Vec<u32> = Vec::with_capacity(n);
             for &s in srcs {
-                brandes_from(g, s as usize, &mut dist, &mut sigma, &mut delta, &mut order);
+                let s = adj.new_of[s as usize] as usize;
+                brandes_from(&adj, s, &mut st, &mut order);
                 for &w in &order {
                     let w = w as usize;
-                    if w != s as usize {
-                        acc[w] += delta[w];
+                    if w != s {
+                        acc[w] += st[w].delta;
                     }
-                }
-                for &w in &order {
-                    let w = w as usize;
-                    dist[w] = -1;
-                    sigma[w] = 0.0;
-                    delta[w] = 0.0;
+                    st[w] = NodeState {
+                        dist: -1,
+                        sigma: 0.0,
+                        delta: 0.0,
+                    };
                 }
                 order.clear();
             }
@@ -230,8 +245,8 @@ pub fn sampled_betweenness(g: &AnalysisGraph, sources: &[u32]) -> Vec<f64> {
         .collect();
     let mut bc = vec![0.0f64; n];
     for p in partials {
-        for (b, x) in bc.iter_mut().zip(p) {
-            *b += x;
+        for (old, b) in bc.iter_mut().enumerate() {
+            *b += p[adj.new_of[old] as usize];
         }
     }
     let scale = (n as f64 / sources.len() as f64) / ((n - 1) as f64 * (n - 2) as f64);
@@ -241,45 +256,96 @@ pub fn sampled_betweenness(g: &AnalysisGraph, sources: &[u32]) -> Vec<f64> {
     bc
 }
 
+#[derive(Clone, Copy)]
+struct NodeState {
+    dist: i32,
+    sigma: f64,
+    delta: f64,
+}
+
+/// Adjacency renumbered in breadth-first order (see `sampled_betweenness`).
+struct Bfs {
+    new_of: Vec<u32>,
+    off: Vec<usize>,
+    nbr: Vec<u32>,
+}
+
+impl Bfs {
+    fn new(g: &AnalysisGraph) -> Bfs {
+        let n = g.node_count();
+        let mut new_of = vec![u32::MAX; n];
+        let mut old_of: Vec<u32> = Vec::with_capacity(n);
+        for start in 0..n {
+            if new_of[start] != u32::MAX {
+                continue;
+            }
+            new_of[start] = old_of.len() as u32;
+            old_of.push(start as u32);
+            let mut head = old_of.len() - 1;
+            while head < old_of.len() {
+                let v = old_of[head] as usize;
+                head += 1;
+                for &u in g.neighbors(v).0 {
+                    if new_of[u as usize] == u32::MAX {
+                        new_of[u as usize] = old_of.len() as u32;
+                        old_of.push(u);
+                    }
+                }
+            }
+        }
+        let mut off = Vec::with_capacity(n + 1);
+        let mut nbr = Vec::with_capacity(2 * g.edge_count());
+        off.push(0);
+        for &old in &old_of {
+            let from = nbr.len();
+            nbr.extend(
+                g.neighbors(old as usize)
+                    .0
+                    .iter()
+                    .map(|&u| new_of[u as usize]),
+            );
+            nbr[from..].sort_unstable();
+            off.push(nbr.len());
+        }
+        Bfs { new_of, off, nbr }
+    }
+    fn neighbors(&self, v: usize) -> &[u32] {
+        &self.nbr[self.off[v]..self.off[v + 1]]
+    }
+}
+
 /// One Brandes source: BFS recording order and path counts, then the
 /// dependency accumulation (predecessors recomputed from distances instead
 /// of stored, to keep memory at O(n) per thread).
-fn brandes_from(
-    g: &AnalysisGraph,
-    s: usize,
-    dist: &mut [i32],
-    sigma: &mut [f64],
-    delta: &mut [f64],
-    order: &mut Vec<u32>,
-) {
-    dist[s] = 0;
-    sigma[s] = 1.0;
+fn brandes_from(adj: &Bfs, s: usize, st: &mut [NodeState], order: &mut Vec<u32>) {
+    st[s].dist = 0;
+    st[s].sigma = 1.0;
     order.push(s as u32);
     let mut head = 0;
     while head < order.len() {
         let v = order[head] as usize;
         head += 1;
-        let dv = dist[v];
-        let sv = sigma[v];
-        for &w in g.neighbors(v).0 {
-            let w = w as usize;
-            if dist[w] < 0 {
-                dist[w] = dv + 1;
-                order.push(w as u32);
+        let dv = st[v].dist;
+        let sv = st[v].sigma;
+        for &w in adj.neighbors(v) {
+            let x = &mut st[w as usize];
+            if x.dist < 0 {
+                x.dist = dv + 1;
+                order.push(w);
             }
-            if dist[w] == dv + 1 {
-                sigma[w] += sv;
+            if x.dist == dv + 1 {
+                x.sigma += sv;
             }
         }
     }
     for &w in order.iter().rev() {
         let w = w as usize;
-        let dw = dist[w];
-        let coeff = (1.0 + delta[w]) / sigma[w];
-        for &v in g.neighbors(w).0 {
-            let v = v as usize;
-            if dist[v] == dw - 1 {
-                delta[v] += sigma[v] * coeff;
+        let dw = st[w].dist;
+        let coeff = (1.0 + st[w].delta) / st[w].sigma;
+        for &v in adj.neighbors(w) {
+            let x = &mut st[v as usize];
+            if x.dist == dw - 1 {
+                x.delta += x.sigma * coeff;
             }
         }
     }
