@@ -86,7 +86,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 };
                 vigil_hashset::write_csv(out, &opts, rx.iter())?
             }
-            "icse" => vigil_hashset::write_icse(out, rx.iter())?,
+            "icse" => vigil_hashset::write_icse(out, rx.iter())?.written,
             "pdq" => vigil_hashset::write_pdq_list(out, rx.iter())?.written,
             other => return Err(format!("unknown output format {other:?}").into()),
         };

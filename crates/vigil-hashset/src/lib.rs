@@ -19,6 +19,30 @@
 //!   (and column for JSON) and skipped; file-level corruption is fatal and the
 //!   caller refuses the whole import; `strict` turns the former into the latter.
 //! * **No media content** ever passes through here: digests and metadata only.
+//!
+//! ```
+//! use std::ops::ControlFlow;
+//! use vigil_hashset::{ImportOptions, VicsWriteOptions, import, write_vics};
+//!
+//! let file = br#"{"odata.metadata":"http://github.com/ICMEC/ProjectVic/DataModels/1.3.xml#Media",
+//!   "value":[{"MediaID":1,"MD5":"00112233445566778899AABBCCDDEEFF","Category":1,"IsDistributed":"true"},
+//!            {"MediaID":2,"MD5":"not hex"}]}"#;
+//! let mut entries = Vec::new();
+//! let report = import(&file[..], &ImportOptions::default(), |item| {
+//!     match item {
+//!         Ok(entry) => entries.push(entry),
+//!         Err(bad) => eprintln!("skipped: {bad}"), // names line, column, MediaID, field
+//!     }
+//!     ControlFlow::Continue(())
+//! })?;
+//! assert_eq!((report.entries, report.errors), (1, 1));
+//! assert!(entries[0].category.as_ref().unwrap().normalized.is_csam());
+//!
+//! let mut out = Vec::new();
+//! write_vics(&mut out, &report.meta, &VicsWriteOptions::default(), &entries)?;
+//! assert!(out.starts_with(b"{\"@odata.context\":\"http://github.com/VICSDATAMODEL/"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 pub mod category;
 mod detect;
@@ -37,7 +61,7 @@ pub use category::{Category, CategoryScheme, NormalizedCategory, UnknownCategory
 pub use detect::detect;
 pub use error::{EntryError, EntryErrorKind, ExportError, ImportError, SourcePos};
 pub use model::{AlternativeHash, CaseInfo, Format, HashEntry, HashSetMeta, MediaFile, VicsShape};
-pub use pdqlist::{PdqListSummary, read_pdq_list, write_pdq_list};
+pub use pdqlist::{read_pdq_list, write_pdq_list};
 pub use tabular::{
     CSV_COLUMNS, CsvWriteOptions, ICSE_COLUMNS, read_delimited, read_icse, write_csv, write_icse,
 };

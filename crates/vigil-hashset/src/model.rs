@@ -170,3 +170,13 @@ impl HashEntry {
             || self.photodna.is_some()
     }
 }
+
+/// Counts of an export to a format that cannot hold every entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct WriteSummary {
+    pub written: u64,
+    /// Entries the format has no room for (a PDQ list without PDQ; an ICSE
+    /// row without MD5, SHA-1 or PhotoDNA), skipped rather than written as
+    /// rows that would not read back.
+    pub skipped: u64,
+}

@@ -15,7 +15,7 @@ use vigil_domain::PdqHash;
 use crate::category::CategoryScheme;
 use crate::error::{EntryError, EntryErrorKind, ExportError, ImportError, SourcePos};
 use crate::lenient::quality_text;
-use crate::model::{Format, HashEntry, HashSetMeta};
+use crate::model::{Format, HashEntry, HashSetMeta, WriteSummary};
 use crate::sink::Sink;
 use crate::{ImportOptions, ImportReport};
 
@@ -98,24 +98,16 @@ where
     })
 }
 
-/// Counts of a PDQ-list export.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PdqListSummary {
-    pub written: u64,
-    /// Entries without a PDQ hash, which a PDQ list cannot hold.
-    pub skipped: u64,
-}
-
 /// Writes `hash[,quality[,path]]` lines: the quality when known, the path
 /// when `extra["path"]` is text. Entries without PDQ are skipped and counted.
-pub fn write_pdq_list<W, I>(out: W, entries: I) -> Result<PdqListSummary, ExportError>
+pub fn write_pdq_list<W, I>(out: W, entries: I) -> Result<WriteSummary, ExportError>
 where
     W: Write,
     I: IntoIterator,
     I::Item: Borrow<HashEntry>,
 {
     let mut out = std::io::BufWriter::new(out);
-    let mut s = PdqListSummary {
+    let mut s = WriteSummary {
         written: 0,
         skipped: 0,
     };

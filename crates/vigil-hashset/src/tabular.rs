@@ -19,7 +19,7 @@ use vigil_domain::{Md5, PdqHash, Sha1, Sha256};
 use crate::category::CategoryScheme;
 use crate::error::{EntryError, EntryErrorKind, ExportError, ImportError, SourcePos};
 use crate::lenient::{bool_text, quality_text, text_cell, u64_text};
-use crate::model::{Format, HashEntry, HashSetMeta};
+use crate::model::{Format, HashEntry, HashSetMeta, WriteSummary};
 use crate::sink::Sink;
 use crate::{ImportOptions, ImportReport};
 
@@ -629,8 +629,9 @@ where
 }
 
 /// Writes an ICSE hash export (`;`, the exact ICSE header, hashes in upper
-/// case, flags as `true`/`false`); returns the count.
-pub fn write_icse<W, I>(out: W, entries: I) -> Result<u64, ExportError>
+/// case, flags as `true`/`false`). Entries with none of ICSE's hashes (MD5,
+/// SHA-1, PhotoDNA) are skipped and counted.
+pub fn write_icse<W, I>(out: W, entries: I) -> Result<WriteSummary, ExportError>
 where
     W: Write,
     I: IntoIterator,
@@ -638,9 +639,13 @@ where
 {
     let mut w = csv::WriterBuilder::new().delimiter(b';').from_writer(out);
     w.write_record(ICSE_COLUMNS)?;
-    let mut n = 0;
+    let mut summary = WriteSummary::default();
     for e in entries {
         let e = e.borrow();
+        if e.md5.is_none() && e.sha1.is_none() && e.photodna.is_none() {
+            summary.skipped += 1;
+            continue;
+        }
         let upper = |s: Option<String>| s.map(|h| h.to_ascii_uppercase()).unwrap_or_default();
         w.write_record([
             upper(e.md5.map(|h| h.to_hex())),
@@ -656,8 +661,8 @@ where
             extra_cell(e, "MediaType"),
             extra_cell(e, "Baseline"),
         ])?;
-        n += 1;
+        summary.written += 1;
     }
     w.flush()?;
-    Ok(n)
+    Ok(summary)
 }

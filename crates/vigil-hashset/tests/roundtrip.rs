@@ -199,7 +199,19 @@ fn icse_round_trips_through_icse_and_through_vics() {
     assert_eq!(first[2].pos.line, 4);
 
     let mut out = Vec::new();
-    write_icse(&mut out, &first).unwrap();
+    let summary = write_icse(&mut out, &first).unwrap();
+    assert_eq!((summary.written, summary.skipped), (3, 0));
+    let mut pdq_only = first.clone();
+    pdq_only.push(HashEntry {
+        pdq: Some(vigil_domain::PdqHash([7; 32])),
+        ..HashEntry::default()
+    });
+    let summary = write_icse(std::io::sink(), &pdq_only).unwrap();
+    assert_eq!(
+        (summary.written, summary.skipped),
+        (3, 1),
+        "no ICSE hash: skipped"
+    );
     assert!(out.starts_with(ICSE_COLUMNS.join(";").as_bytes()));
     let (_, second) = read(&out, &ImportOptions::default());
     assert_same(&first, &second);
