@@ -42,6 +42,87 @@ pub use cytoscape::{cytoscape_json, cytoscape_view_json, write_cytoscape};
 pub use gexf::{write_gexf, write_gexf_dynamic};
 pub use graphml::write_graphml;
 
+/// An export format, for command lines and HTTP handlers that pick one by
+/// name (`graphml`, `gexf`, `gexf-dynamic`, `cytoscape`, `nodes-csv`,
+/// `edges-csv`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// GraphML.
+    GraphMl,
+    /// Static GEXF 1.2.
+    Gexf,
+    /// GEXF 1.2 with time intervals (Gephi timeline).
+    GexfDynamic,
+    /// Cytoscape.js JSON (model level).
+    Cytoscape,
+    /// CSV node list.
+    NodesCsv,
+    /// CSV edge list.
+    EdgesCsv,
+}
+
+impl ExportFormat {
+    /// Every format, in the order a help text would list them.
+    pub const ALL: [ExportFormat; 6] = [
+        ExportFormat::GraphMl,
+        ExportFormat::Gexf,
+        ExportFormat::GexfDynamic,
+        ExportFormat::Cytoscape,
+        ExportFormat::NodesCsv,
+        ExportFormat::EdgesCsv,
+    ];
+
+    /// The name accepted by [`str::parse`].
+    pub fn name(self) -> &'static str {
+        match self {
+            ExportFormat::GraphMl => "graphml",
+            ExportFormat::Gexf => "gexf",
+            ExportFormat::GexfDynamic => "gexf-dynamic",
+            ExportFormat::Cytoscape => "cytoscape",
+            ExportFormat::NodesCsv => "nodes-csv",
+            ExportFormat::EdgesCsv => "edges-csv",
+        }
+    }
+
+    /// Conventional file extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            ExportFormat::GraphMl => "graphml",
+            ExportFormat::Gexf | ExportFormat::GexfDynamic => "gexf",
+            ExportFormat::Cytoscape => "json",
+            ExportFormat::NodesCsv | ExportFormat::EdgesCsv => "csv",
+        }
+    }
+}
+
+impl std::str::FromStr for ExportFormat {
+    type Err = GraphError;
+    fn from_str(s: &str) -> Result<Self, GraphError> {
+        ExportFormat::ALL
+            .into_iter()
+            .find(|f| f.name().eq_ignore_ascii_case(s))
+            .ok_or_else(|| GraphError::InvalidOption(format!("unknown export format {s:?}")))
+    }
+}
+
+/// Write `g` in `format` (metrics are ignored by the edge list, which has
+/// no node columns).
+pub fn write<W: std::io::Write>(
+    format: ExportFormat,
+    w: W,
+    g: &OffenderGraph,
+    ann: Option<Annotations<'_>>,
+) -> Result<(), GraphError> {
+    match format {
+        ExportFormat::GraphMl => write_graphml(w, g, ann),
+        ExportFormat::Gexf => write_gexf(w, g, ann),
+        ExportFormat::GexfDynamic => write_gexf_dynamic(w, g, ann),
+        ExportFormat::Cytoscape => write_cytoscape(w, g, ann),
+        ExportFormat::NodesCsv => write_nodes_csv(w, g, ann),
+        ExportFormat::EdgesCsv => write_edges_csv(w, g),
+    }
+}
+
 /// Metrics to attach to the exported nodes: the analysis graph they were
 /// computed on and the metrics themselves.
 #[derive(Clone, Copy, Debug)]
@@ -166,6 +247,24 @@ pub(crate) fn held_by(n: &Node) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formats_parse_by_name_and_all_write() {
+        let mut b = crate::GraphBuilder::new();
+        b.node("a", crate::NodeKind::Person, "A").unwrap();
+        let g = b.build();
+        for f in ExportFormat::ALL {
+            assert_eq!(f.name().parse::<ExportFormat>().unwrap(), f);
+            let mut out = Vec::new();
+            write(f, &mut out, &g, None).unwrap();
+            assert!(!out.is_empty(), "{f:?}");
+        }
+        assert_eq!(
+            "GraphML".parse::<ExportFormat>().unwrap(),
+            ExportFormat::GraphMl
+        );
+        assert!("pdf".parse::<ExportFormat>().is_err());
+    }
 
     #[test]
     fn xml_escapes_markup_and_replaces_control_codes() {
