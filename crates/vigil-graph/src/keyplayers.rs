@@ -121,6 +121,8 @@ pub struct AdminEntry {
     pub room: String,
     /// Who appointed them, if recorded (at person level).
     pub appointed_by: Option<PathNode>,
+    /// The handle (label) under which the appointer granted it.
+    pub appointed_by_handle: Option<String>,
     /// When (first evidence of the status).
     #[serde(with = "time::serde::rfc3339")]
     pub appointed_at: OffsetDateTime,
@@ -275,6 +277,7 @@ pub fn key_players_with(
                     as_handle: g.n(e.source).label().to_owned(),
                     room: g.n(e.target).label().to_owned(),
                     appointed_by: e.granted_by.map(|x| path_node(g, ag, vn(x))),
+                    appointed_by_handle: e.granted_by.map(|x| g.n(x).label().to_owned()),
                     appointed_at: e.first_seen,
                     count: e.count,
                 });

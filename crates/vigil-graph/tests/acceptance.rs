@@ -64,6 +64,10 @@ fn administrators_are_listed_with_who_appointed_them_and_when() {
         ]
     );
     assert_eq!(r.administrators[1].as_handle, "lurker22");
+    assert_eq!(
+        r.administrators[1].appointed_by_handle.as_deref(),
+        Some("SonOfGod")
+    );
 }
 
 #[test]
