@@ -260,8 +260,14 @@ out = {
 print(json.dumps(out))
 "#;
 
+/// The interpreter: `VIGIL_GRAPH_PYTHON` if set (CI may point it at a venv),
+/// else `python3`.
+fn python() -> String {
+    std::env::var("VIGIL_GRAPH_PYTHON").unwrap_or_else(|_| "python3".to_owned())
+}
+
 fn python_with_networkx() -> bool {
-    Command::new("python3")
+    Command::new(python())
         .args(["-c", "import networkx"])
         .output()
         .map(|o| o.status.success())
@@ -271,9 +277,14 @@ fn python_with_networkx() -> bool {
 #[test]
 fn networkx_reads_graphml_and_gexf_with_typed_attributes() {
     if !python_with_networkx() {
-        eprintln!(
+        // Written to the real stderr, not through eprintln!, which the test
+        // harness captures and hides for passing tests.
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr(),
             "\n*** SKIPPED networkx_reads_graphml_and_gexf_with_typed_attributes: \
-             python3 with networkx is not available (pip install networkx) ***\n"
+             {} with networkx is not available (pip install networkx) ***\n",
+            python()
         );
         return;
     }
@@ -288,7 +299,7 @@ fn networkx_reads_graphml_and_gexf_with_typed_attributes() {
             } else {
                 write_gexf(file, g, Some(a)).unwrap();
             }
-            let out = Command::new("python3")
+            let out = Command::new(python())
                 .args(["-c", NX_CHECK, kind, path.to_str().unwrap()])
                 .output()
                 .unwrap();
