@@ -257,6 +257,21 @@ out = {
   "blind": {"blind_hit": b["blind_hit"], "held_by": b.get("held_by"), "label": b.get("label")},
   "count": sent["count"], "first_seen": sent["first_seen"], "age": n["age"],
 }
+# Recompute vigil's raw-view analytics with networkx from the file alone:
+# undirected, parallel edges summed, candidate same-as left out.
+U = nx.Graph()
+U.add_nodes_from(G.nodes)
+for a, b, d in edges:
+    if d.get("candidate"):
+        continue
+    w = U[a][b]["weight"] if U.has_edge(a, b) else 0.0
+    U.add_edge(a, b, weight=w + float(d["weight"]))
+bc = nx.betweenness_centrality(U)
+out["bc_max_diff"] = max(abs(bc[v] - G.nodes[v]["betweenness"]) for v in G.nodes)
+comms = {}
+for v in G.nodes:
+    comms.setdefault(G.nodes[v]["community"], set()).add(v)
+out["modularity_nx"] = nx.community.modularity(U, list(comms.values()), weight="weight")
 print(json.dumps(out))
 "#;
 
@@ -334,6 +349,13 @@ fn networkx_reads_graphml_and_gexf_with_typed_attributes() {
             assert_eq!(v["count"], 5000);
             assert_eq!(v["first_seen"], "2026-01-25T20:00:00Z");
             assert_eq!(v["age"], 41);
+            // networkx recomputes the same betweenness and modularity.
+            assert!(v["bc_max_diff"].as_f64().unwrap() < 1e-9, "{kind}: {v}");
+            let q = a.metrics.communities.modularity;
+            assert!(
+                (v["modularity_nx"].as_f64().unwrap() - q).abs() < 1e-9,
+                "{kind}: {v} vs {q}"
+            );
         }
         let _ = std::fs::remove_dir_all(&dir);
     });
