@@ -136,6 +136,9 @@ pub struct HashEntry {
     pub victim_identified: Option<bool>,
     pub offender_identified: Option<bool>,
     pub is_distributed: Option<bool>,
+    /// Kept, but do not triage on it: one real export had it `true` on all
+    /// 19,209 entries while every `Category` was null (anchors.md §4.2).
+    /// `category` is what counts.
     pub is_precategorized: Option<bool>,
     pub is_suspected: Option<bool>,
     pub media_size: Option<u64>,

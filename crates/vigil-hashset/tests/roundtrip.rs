@@ -168,7 +168,7 @@ fn cases_can_be_flattened_to_a_media_hash_set() {
     let (report, first) = read(CASES, &ImportOptions::default());
     let opts = VicsWriteOptions {
         shape: Some(VicsShape::Media),
-        profile: None,
+        ..VicsWriteOptions::default()
     };
     let mut out = Vec::new();
     write_vics(&mut out, &report.meta, &opts, &first).unwrap();
@@ -295,6 +295,16 @@ fn cross_format_csv_to_vics_keeps_pdq_and_sha256() {
     assert_eq!(alts[1]["HashName"], json!("SHA256"));
     let (_, second) = read(&out, &ImportOptions::default());
     assert_same(&first, &second);
+
+    // For readers that insist on a MediaID.
+    let opts = VicsWriteOptions {
+        assign_media_ids: true,
+        ..VicsWriteOptions::default()
+    };
+    let mut out = Vec::new();
+    write_vics(&mut out, &report.meta, &opts, &first).unwrap();
+    let (_, numbered) = read(&out, &ImportOptions::default());
+    assert_eq!(numbered[0].media_id.as_deref(), Some("1"));
 }
 
 #[test]

@@ -378,7 +378,8 @@ fn alternative_hashes(e: &mut HashEntry, v: Value) -> Result<(), (EntryErrorKind
 }
 
 /// Serialises an entry as a VICS 2.0 media object.
-pub(crate) struct VicsMedia<'a>(pub &'a HashEntry);
+/// `fallback_id`: written as `MediaID` when the entry has none.
+pub(crate) struct VicsMedia<'a>(pub &'a HashEntry, pub Option<u64>);
 
 struct MediaFileJson<'a>(&'a MediaFile);
 struct AltJson<'a>(&'a AlternativeHash);
@@ -459,6 +460,8 @@ impl Serialize for VicsMedia<'_> {
                 Some(n) => m.serialize_entry("MediaID", &n)?,
                 None => m.serialize_entry("MediaID", id)?,
             }
+        } else if let Some(n) = self.1 {
+            m.serialize_entry("MediaID", &n)?;
         }
         if let Some(c) = &e.category {
             match canonical_u64(&c.raw) {

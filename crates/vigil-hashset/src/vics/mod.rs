@@ -72,6 +72,11 @@ pub struct VicsWriteOptions {
     pub shape: Option<VicsShape>,
     /// `None`: the source's profile, else one implied by the scheme.
     pub profile: Option<String>,
+    /// Give entries without a `MediaID` their 1-based position in the
+    /// output (in their case, for `Cases`), for readers that require one.
+    /// Off by default: it adds a field, so such a round trip is not
+    /// identical. Ids may collide with ids other entries already have.
+    pub assign_media_ids: bool,
 }
 
 /// Incremental VICS 2.0 writer: header on creation, one entry per
@@ -80,6 +85,7 @@ pub struct VicsWriter<'m, W: Write> {
     out: BufWriter<W>,
     meta: &'m HashSetMeta,
     shape: VicsShape,
+    assign_media_ids: bool,
     /// Entries written to the current `Media`/`value` list.
     in_list: u64,
     /// Cases shape: the case whose `Media` list is open (`Some(None)` for the
@@ -120,6 +126,7 @@ impl<'m, W: Write> VicsWriter<'m, W> {
             out,
             meta,
             shape,
+            assign_media_ids: opts.assign_media_ids,
             in_list: 0,
             open_case: None,
             next_case: 0,
@@ -194,7 +201,8 @@ impl<'m, W: Write> VicsWriter<'m, W> {
             self.open_case(entry.case)?;
         }
         self.separator(self.in_list)?;
-        serde_json::to_writer(&mut self.out, &fields::VicsMedia(entry))?;
+        let fallback_id = self.assign_media_ids.then_some(self.in_list + 1);
+        serde_json::to_writer(&mut self.out, &fields::VicsMedia(entry, fallback_id))?;
         self.in_list += 1;
         self.written += 1;
         Ok(())
