@@ -170,7 +170,7 @@ impl Reader<'_> {
     }
 
     fn u32s(&mut self, n: usize, what: &'static str) -> Result<Vec<u32>, IndexError> {
-        let mut v = vec![0u32; n];
+        let mut v: Vec<u32> = crate::mem::zeroed(n);
         self.bytes(bytemuck::cast_slice_mut(&mut v), what)?;
         if cfg!(target_endian = "big") {
             v.iter_mut().for_each(|x| *x = u32::from_le(*x));
@@ -179,7 +179,7 @@ impl Reader<'_> {
     }
 
     fn u64s(&mut self, n: usize, what: &'static str) -> Result<Vec<u64>, IndexError> {
-        let mut v = vec![0u64; n];
+        let mut v: Vec<u64> = crate::mem::zeroed(n);
         self.bytes(bytemuck::cast_slice_mut(&mut v), what)?;
         if cfg!(target_endian = "big") {
             v.iter_mut().for_each(|x| *x = u64::from_le(*x));
@@ -188,7 +188,7 @@ impl Reader<'_> {
     }
 
     fn lanes(&mut self, n: usize, what: &'static str) -> Result<Vec<Lanes>, IndexError> {
-        let mut v = vec![[0u64; 4]; n];
+        let mut v: Vec<Lanes> = crate::mem::zeroed(n);
         self.bytes(bytemuck::cast_slice_mut(&mut v), what)?;
         if cfg!(target_endian = "big") {
             v.iter_mut().flatten().for_each(|x| *x = u64::from_le(*x));
