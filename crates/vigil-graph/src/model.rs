@@ -731,6 +731,66 @@ impl GraphBuilder {
 }
 
 impl OffenderGraph {
+    /// The edges active in `[from, to]` (evidence span overlapping the
+    /// window) and the nodes they touch. For "who was active last quarter"
+    /// questions and for replaying an operation period by period.
+    ///
+    /// Counts stay whole: the model keeps only each edge's first and last
+    /// time, not every observation, so an edge that overlaps the window keeps
+    /// its full count. For exact per-period counts, build the graph from the
+    /// period's rows instead.
+    pub fn time_window(&self, from: OffsetDateTime, to: OffsetDateTime) -> OffenderGraph {
+        let keep_edge: Vec<bool> = self
+            .edges
+            .iter()
+            .map(|e| e.first_seen <= to && e.last_seen >= from)
+            .collect();
+        let mut keep_node = vec![false; self.node_count()];
+        for (e, &k) in self.edges.iter().zip(&keep_edge) {
+            if k {
+                keep_node[e.source.index()] = true;
+                keep_node[e.target.index()] = true;
+            }
+        }
+        self.subgraph(&keep_node, Some(&keep_edge))
+    }
+
+    /// Nodes flagged in `keep_node` (model order preserved) and the edges
+    /// among them (optionally only those flagged in `keep_edge`).
+    fn subgraph(&self, keep_node: &[bool], keep_edge: Option<&[bool]>) -> OffenderGraph {
+        let mut new_id = vec![u32::MAX; self.node_count()];
+        let mut out = OffenderGraph {
+            instance: next_instance(),
+            ..OffenderGraph::default()
+        };
+        for (old, node) in self.nodes.iter().enumerate() {
+            if keep_node[old] {
+                let id = NodeId(out.nodes.len() as u32);
+                new_id[old] = id.0;
+                out.index.insert(node.key.clone(), id);
+                out.nodes.push(node.clone());
+            }
+        }
+        for (i, e) in self.edges.iter().enumerate() {
+            if keep_edge.is_some_and(|k| !k[i]) {
+                continue;
+            }
+            let (s, t) = (new_id[e.source.index()], new_id[e.target.index()]);
+            if s == u32::MAX || t == u32::MAX {
+                continue;
+            }
+            let mut e2 = e.clone();
+            e2.source = NodeId(s);
+            e2.target = NodeId(t);
+            e2.granted_by = e.granted_by.and_then(|gb| {
+                let n = new_id[gb.index()];
+                (n != u32::MAX).then_some(NodeId(n))
+            });
+            out.edges.push(e2);
+        }
+        out
+    }
+
     /// The part of the graph within `hops` edges (either direction, any kind)
     /// of the `centre` nodes, at most `max_nodes` nodes, with every edge
     /// among the kept nodes. Nodes are taken in breadth-first order (centre
@@ -795,32 +855,10 @@ impl OffenderGraph {
                 }
             }
         }
-        // Keep model order in the result, so exports list nodes the same way.
-        order.sort_unstable();
-        let mut new_id = vec![u32::MAX; n];
-        let mut out = OffenderGraph {
-            instance: next_instance(),
-            ..OffenderGraph::default()
-        };
-        for (i, &old) in order.iter().enumerate() {
-            new_id[old as usize] = i as u32;
-            let node = self.nodes[old as usize].clone();
-            out.index.insert(node.key.clone(), NodeId(i as u32));
-            out.nodes.push(node);
+        let mut keep = vec![false; n];
+        for &v in &order {
+            keep[v as usize] = true;
         }
-        for e in &self.edges {
-            let (s, t) = (new_id[e.source.index()], new_id[e.target.index()]);
-            if s == u32::MAX || t == u32::MAX {
-                continue;
-            }
-            let mut e2 = e.clone();
-            e2.source = NodeId(s);
-            e2.target = NodeId(t);
-            e2.granted_by = e.granted_by.and_then(|gb| {
-                (new_id[gb.index()] != u32::MAX).then(|| NodeId(new_id[gb.index()]))
-            });
-            out.edges.push(e2);
-        }
-        Ok(out)
+        Ok(self.subgraph(&keep, None))
     }
 }

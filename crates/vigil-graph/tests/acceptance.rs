@@ -301,3 +301,44 @@ fn communities_report_covers_every_node_once() {
             .contains("\"modularity\"")
     );
 }
+
+#[test]
+fn time_window_keeps_active_edges_and_their_nodes() {
+    let g = scenario();
+    // Days 80..=89: the alias change and the second room, before the
+    // undercover officer's appointment (day 90).
+    let w = g.time_window(at(80), at(89));
+    assert!(w.node_id("h:songod").is_some());
+    assert!(w.node_id("r:2").is_some());
+    assert!(
+        w.edges()
+            .iter()
+            .all(|e| e.first_seen() <= at(89) && e.last_seen() >= at(80))
+    );
+    assert!(
+        !w.edges()
+            .iter()
+            .any(|e| e.kind() == EdgeKind::OperatorOf
+                && w.nodes()[e.source().index()].key() == "h:uc")
+    );
+    // bob only appears from day 100.
+    assert!(w.node_id("h:bob").is_none());
+    // Counts are kept whole.
+    let whole = g.time_window(at(-1000), at(1000));
+    assert_eq!(whole.edge_count(), g.edge_count());
+    let nodes_with_edges = g
+        .nodes()
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| {
+            g.edges()
+                .iter()
+                .any(|e| e.source().index() == *i || e.target().index() == *i)
+        })
+        .count();
+    assert_eq!(whole.node_count(), nodes_with_edges);
+    // The windowed graph is a graph like any other.
+    let ag = AnalysisGraph::new(&w, ViewOptions::default());
+    assert!(ag.node_count() > 0);
+    assert!(g.time_window(at(500), at(600)).node_count() == 0);
+}
