@@ -6,12 +6,12 @@
 //! the writer produces unless the source set carried other top-level keys.
 
 mod fields;
-mod read;
+mod scan;
 
 use std::borrow::Borrow;
 use std::io::{BufWriter, Write};
 
-pub use read::read_vics;
+pub use scan::read_vics;
 
 use crate::category::CategoryScheme;
 use crate::error::ExportError;
