@@ -55,7 +55,8 @@
 //! # }
 //! ```
 //!
-//! Modules: [`model`] (nodes, edges, builder), [`view`] (raw or person-level
+//! Modules: [`model`] (nodes, edges, builder, neighbourhood and time-window
+//! subgraphs), [`view`] (raw or person-level
 //! analysis graph), [`metrics`] (degree, betweenness, PageRank), [`community`]
 //! (Louvain, modularity), [`paths`], [`keyplayers`], [`export`], and
 //! [`synthetic`] (a seeded generator for tests and benchmarks).
