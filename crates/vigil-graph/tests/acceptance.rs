@@ -342,3 +342,27 @@ fn time_window_keeps_active_edges_and_their_nodes() {
     assert!(ag.node_count() > 0);
     assert!(g.time_window(at(500), at(600)).node_count() == 0);
 }
+
+#[test]
+fn synthetic_network_hits_its_size_and_ranks_a_host_first() {
+    use vigil_graph::synthetic::{SyntheticSpec, offender_network};
+    let spec = SyntheticSpec::small(7);
+    let data = offender_network(&spec);
+    let g = data.build().unwrap();
+    assert_eq!(
+        g.node_count(),
+        spec.persons + spec.handles + spec.rooms + spec.devices
+    );
+    assert_eq!(g.edge_count(), spec.target_edges);
+    // Same seed, same network.
+    assert_eq!(offender_network(&spec).build().unwrap().edges(), g.edges());
+    let r = key_players(&g, &KeyPlayerOptions::new(at(400))).unwrap();
+    assert!(
+        r.ranking[0].reasons[0].starts_with("hosts"),
+        "{:?}",
+        r.ranking[0]
+    );
+    assert!(!r.administrators.is_empty());
+    assert!(r.administrators.iter().all(|a| a.appointed_by.is_some()));
+    assert!(r.communities > 1);
+}
