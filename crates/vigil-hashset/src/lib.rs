@@ -92,8 +92,22 @@ pub struct ImportReport {
 
 /// Skips a UTF-8 byte-order mark, which some VICS exporters write.
 pub(crate) fn skip_bom<R: BufRead>(r: &mut R) -> std::io::Result<()> {
-    if r.fill_buf()?.starts_with(b"\xEF\xBB\xBF") {
-        r.consume(3);
+    const BOM: &[u8; 3] = b"\xEF\xBB\xBF";
+    let buf = r.fill_buf()?;
+    if buf.len() >= BOM.len() || buf.is_empty() {
+        if buf.starts_with(BOM) {
+            r.consume(BOM.len());
+        }
+        return Ok(());
+    }
+    // A buffer smaller than the mark: match it byte by byte. A partial
+    // match is consumed, but `EF` not followed by `BB BF` is not UTF-8 text
+    // in any of our formats anyway.
+    for &b in BOM {
+        if r.fill_buf()?.first() != Some(&b) {
+            break;
+        }
+        r.consume(1);
     }
     Ok(())
 }

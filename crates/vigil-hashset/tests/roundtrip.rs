@@ -375,3 +375,50 @@ fn alternative_hash_with_a_different_md5_is_kept_verbatim() {
     let (_, second) = read(&out, &ImportOptions::default());
     assert_same(&first, &second);
 }
+
+#[test]
+fn tiny_read_buffers_give_the_same_entries_and_positions() {
+    // Every token straddles buffer boundaries: the scanner must not care.
+    for fixture in [V2, V1, CASES] {
+        let (report, whole) = read(fixture, &ImportOptions::default());
+        for capacity in [1, 2, 7, 64] {
+            let mut pieces = Vec::new();
+            let small = std::io::BufReader::with_capacity(capacity, fixture);
+            let r = read_vics(small, &ImportOptions::default(), |item| {
+                pieces.push(item.unwrap());
+                ControlFlow::Continue(())
+            })
+            .unwrap();
+            assert_eq!(r.meta, report.meta);
+            assert_eq!(pieces, whole, "capacity {capacity}");
+        }
+    }
+}
+
+#[test]
+fn shape_from_content_when_the_context_is_missing_or_late() {
+    // No context first; a case with `"Media": null`, a case whose key is
+    // spelled with an escape, a flat media record, strings with brackets.
+    let text = r#"{"value":[
+ {"CaseID":"c1","Media":null},
+ {"CaseID":"c2","Med\u0069a":[{"MediaID":1,"MD5":"00112233445566778899AABBCCDDEEFF","Comments":"[{\"}"}]},
+ {"MediaID":5,"MD5":"00112233445566778899AABBCCDDEEF0","Series":"a ] } \\"}
+],"@odata.context":"http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/CUSTOM/$metadata#Cases"}"#;
+    let (report, entries) = read(text.as_bytes(), &ImportOptions::default());
+    assert_eq!(report.meta.cases.len(), 2);
+    assert_eq!(report.meta.cases[1].case_id().as_deref(), Some("c2"));
+    assert_eq!(report.meta.vics_profile.as_deref(), Some("CUSTOM"));
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[0].case, Some(1));
+    assert_eq!(entries[0].comments.as_deref(), Some("[{\"}"));
+    assert_eq!(
+        entries[0].pos,
+        SourcePos {
+            line: 3,
+            column: Some(31)
+        }
+    );
+    assert_eq!(entries[1].case, None);
+    assert_eq!(entries[1].series.as_deref(), Some("a ] } \\"));
+    assert_eq!(entries[1].pos.line, 4);
+}
