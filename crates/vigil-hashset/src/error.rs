@@ -114,6 +114,8 @@ pub enum ImportError {
         "unrecognised hash-set format (not VICS JSON, ICSE CSV, CSV/TSV with a hash column, or a PDQ list)"
     )]
     UnknownFormat,
+    #[error("{0} input: convert it to UTF-8 first")]
+    Encoding(&'static str),
     #[error("file truncated at {pos}: {message}")]
     Truncated { pos: SourcePos, message: String },
     #[error("syntax error at {pos}: {message}")]

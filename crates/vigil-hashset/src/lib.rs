@@ -123,9 +123,17 @@ where
 {
     let mut input = BufReader::with_capacity(1 << 16, input);
     skip_bom(&mut input)?;
+    let head = input.fill_buf()?;
+    // Some Windows tools write UTF-16; every reader here expects UTF-8.
+    if head.starts_with(b"\xFF\xFE") {
+        return Err(ImportError::Encoding("UTF-16LE"));
+    }
+    if head.starts_with(b"\xFE\xFF") {
+        return Err(ImportError::Encoding("UTF-16BE"));
+    }
     let format = match opts.format {
         Some(f) => f,
-        None => detect(input.fill_buf()?).ok_or(ImportError::UnknownFormat)?,
+        None => detect(head).ok_or(ImportError::UnknownFormat)?,
     };
     match format {
         Format::Vics => read_vics(input, opts, on_item),

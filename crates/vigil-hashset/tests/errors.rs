@@ -175,6 +175,14 @@ fn wrong_structure_is_fatal() {
         run("hello world\n", &ImportOptions::default()).unwrap_err(),
         ImportError::UnknownFormat
     ));
+    let utf16: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain("{\"value\":[]}".encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    assert!(matches!(
+        import_all(&utf16[..], &ImportOptions::default()).unwrap_err(),
+        ImportError::Encoding("UTF-16LE")
+    ));
 }
 
 #[test]
