@@ -74,7 +74,13 @@ fn main() {
             .candidates
             .iter()
             .filter(|c| !truth.contains(&(c.a, c.b)) && c.score >= cfg.threshold)
-            .take(8)
+            .filter(|c| {
+                std::env::var("VIGIL_FP_KIND").map_or(true, |k| {
+                    c.evidence.first().is_some_and(|e| e.kind.as_str() == k)
+                })
+            })
+            .step_by(7)
+            .take(12)
         {
             print!("FP {}", c.explain());
         }
@@ -133,9 +139,15 @@ fn main() {
                 println!("NONE {a} [{}] {} | {b} [{}] {}", h(a), x(a), h(b), x(b));
             }
         }
-        for (a, b) in miss.iter().step_by(97).take(8) {
+        let fn_kind = std::env::var("VIGIL_FN_KIND").ok();
+        let mut shown = 0;
+        for (a, b) in miss.iter().step_by(13) {
             if let Some(c) = linker.score_pair(*a, *b) {
-                print!("FN {}", c.explain());
+                let top = c.evidence.first().map_or("none", |e| e.kind.as_str());
+                if fn_kind.as_deref().is_none_or(|k| k == top) && shown < 12 {
+                    print!("FN {}", c.explain());
+                    shown += 1;
+                }
             }
         }
     }

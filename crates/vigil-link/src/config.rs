@@ -51,6 +51,11 @@ pub struct Weights {
     /// `darkwolf77`): adding a number is how people make a taken name
     /// their own, so it is weaker than an alias built around a name.
     pub handle_plus_number_m: f64,
+    /// The shorter key begins or ends the longer one without a word
+    /// boundary (`bunnysnake` / `bunnysnakeits`).
+    pub handle_affix_m: f64,
+    /// Minimum length of the shorter key for that comparison.
+    pub affix_min_len: usize,
     /// Both names share a run of words (neither contains the other):
     /// `son_of_viper_cosmic` / `viper_cosmic_official`.
     pub shared_words_m: f64,
@@ -75,6 +80,12 @@ pub struct Weights {
     /// Each further coinciding address adds at most this much: addresses of
     /// one person are correlated (same provider, same home).
     pub ip_extra_bits: f64,
+    /// Subtracted when, at overlapping times, both were seen on public lines
+    /// and never the same one: `log2((1 - m) / (1 - u))` with `m ≈ 0.8`
+    /// (a person seen on a public line at a time is usually seen on their
+    /// one line) and `u ≈ 0`, about 2.3 bits — kept small because people
+    /// use several networks.
+    pub ip_conflict_bits: f64,
     /// Subtracted from a CGNAT address that coincides *with the same port*:
     /// port + time identify a subscriber, but logs of ports are less precise.
     pub cgnat_port_penalty: f64,
@@ -111,7 +122,9 @@ impl Default for Weights {
             handle_similar: vec![(0.97, 10.0), (0.94, 8.0), (0.90, 5.0)],
             name_bits_per_char: 2.5,
             handle_plus_number_m: 0.08,
-            shared_words_m: 0.15,
+            handle_affix_m: 0.12,
+            affix_min_len: 6,
+            shared_words_m: 0.04,
             shared_words_min_len: 7,
             different_number_bits: 1.0,
             email_exact_m: 0.9,
@@ -120,6 +133,7 @@ impl Default for Weights {
             ip_m: 0.8,
             port_bits: 2.0,
             ip_extra_bits: 2.0,
+            ip_conflict_bits: 2.3,
             cgnat_port_penalty: 4.0,
             room_m: 0.3,
             room_correlation: 20.0,

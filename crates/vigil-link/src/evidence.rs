@@ -22,6 +22,9 @@ pub enum EvidenceKind {
     /// address, or different times); weight 0, kept so the officer sees it
     /// was considered.
     IpNotEvidence,
+    /// At overlapping times the two were on different public lines
+    /// (negative weight).
+    IpConflict,
     RoomCoPresence,
     MediaShared,
     /// Both persons are candidates of one third person: collective
@@ -42,6 +45,7 @@ impl EvidenceKind {
             Self::EmailLocalHandle => "email-local-handle",
             Self::IpOverlap => "ip-overlap",
             Self::IpNotEvidence => "ip-not-evidence",
+            Self::IpConflict => "ip-conflict",
             Self::RoomCoPresence => "room-co-presence",
             Self::MediaShared => "media-shared",
             Self::LinkedVia => "linked-via",

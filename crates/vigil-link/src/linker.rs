@@ -42,6 +42,10 @@ pub(crate) struct PEmail {
 #[derive(Debug, Clone)]
 pub(crate) struct PIp {
     pub ip: IpAddr,
+    /// What identifies the subscriber's line: the IPv4 address, or the
+    /// IPv6 /64 prefix (hosts rotate their interface ids — RFC 8981 privacy
+    /// addresses — but keep the /64 their router was delegated).
+    pub line: IpAddr,
     pub port: Option<u16>,
     pub window: TimeWindow,
     pub source: String,
@@ -148,7 +152,18 @@ impl Linker {
     /// imports).
     pub fn new(profiles: &[Profile], cfg: LinkConfig) -> Self {
         let mut notes = Vec::new();
-        let prep: Vec<Prepared> = profiles.iter().map(|p| prepare(p, &mut notes)).collect();
+        let prepared: Vec<(Prepared, Vec<String>)> = profiles
+            .par_iter()
+            .map(|p| {
+                let mut n = Vec::new();
+                (prepare(p, &mut n), n)
+            })
+            .collect();
+        let mut prep = Vec::with_capacity(prepared.len());
+        for (p, n) in prepared {
+            prep.push(p);
+            notes.extend(n);
+        }
         let ids: Vec<i64> = profiles.iter().map(|p| p.person_id).collect();
         let by_id = ids
             .iter()
@@ -191,49 +206,57 @@ impl Linker {
     fn build_blocks(&mut self) {
         let min_len = self.cfg.min_key_len;
         let mut blocks: HashMap<String, Vec<u32>> = HashMap::new();
-        for (i, p) in self.prep.iter().enumerate() {
-            let mut keys: HashSet<String> = HashSet::new();
-            for n in &p.names {
-                keys.insert(bkey(ns::KEY, &n.key));
-                keys.insert(bkey(ns::TOKEN, &n.key));
-                for run in &n.runs {
-                    if run.chars().count() >= 3 {
-                        keys.insert(bkey(ns::TOKEN, run));
+        // Keys per person in parallel; the merge into one map is sequential.
+        let per_person: Vec<HashSet<String>> = self
+            .prep
+            .par_iter()
+            .map(|p| {
+                let mut keys: HashSet<String> = HashSet::new();
+                for n in &p.names {
+                    keys.insert(bkey(ns::KEY, &n.key));
+                    keys.insert(bkey(ns::TOKEN, &n.key));
+                    for run in &n.runs {
+                        if run.chars().count() >= 3 {
+                            keys.insert(bkey(ns::TOKEN, run));
+                        }
+                    }
+                    let chars: Vec<char> = n.key.chars().collect();
+                    if chars.len() >= min_len {
+                        let k = chars.len().min(5);
+                        keys.insert(bkey(ns::PREFIX, &chars[..k].iter().collect::<String>()));
+                        keys.insert(bkey(
+                            ns::SUFFIX,
+                            &chars[chars.len() - k..].iter().collect::<String>(),
+                        ));
                     }
                 }
-                let chars: Vec<char> = n.key.chars().collect();
-                if chars.len() >= min_len {
-                    let k = chars.len().min(5);
-                    keys.insert(bkey(ns::PREFIX, &chars[..k].iter().collect::<String>()));
-                    keys.insert(bkey(
-                        ns::SUFFIX,
-                        &chars[chars.len() - k..].iter().collect::<String>(),
-                    ));
+                for e in &p.emails {
+                    keys.insert(bkey(ns::EMAIL, &e.norm));
                 }
-            }
-            for e in &p.emails {
-                keys.insert(bkey(ns::EMAIL, &e.norm));
-            }
-            for o in &p.ips {
-                keys.insert(bkey(ns::IP, &o.ip.to_string()));
-                if let (IpScope::Cgnat, Some(port)) = (ip_scope(o.ip), o.port) {
-                    keys.insert(bkey(ns::IP_PORT, &format!("{}:{port}", o.ip)));
+                for o in &p.ips {
+                    keys.insert(bkey(ns::IP, &o.line.to_string()));
+                    if let (IpScope::Cgnat, Some(port)) = (ip_scope(o.ip), o.port) {
+                        keys.insert(bkey(ns::IP_PORT, &format!("{}:{port}", o.ip)));
+                    }
                 }
-            }
-            for r in &p.rooms {
-                keys.insert(bkey(ns::ROOM, &r.room));
-                let first = r.window.first.unix_timestamp().div_euclid(86_400);
-                let last = r.window.last.unix_timestamp().div_euclid(86_400);
-                for day in first..=last.min(first + 13) {
-                    keys.insert(bkey(ns::ROOM_DAY, &format!("{}\u{1f}{day}", r.room)));
+                for r in &p.rooms {
+                    keys.insert(bkey(ns::ROOM, &r.room));
+                    let first = r.window.first.unix_timestamp().div_euclid(86_400);
+                    let last = r.window.last.unix_timestamp().div_euclid(86_400);
+                    for day in first..=last.min(first + 13) {
+                        keys.insert(bkey(ns::ROOM_DAY, &format!("{}\u{1f}{day}", r.room)));
+                    }
                 }
-            }
-            for m in &p.media {
-                keys.insert(bkey(ns::MEDIA, &m.hash));
-            }
-            for o in &p.others {
-                keys.insert(bkey(ns::OTHER, &format!("{}:{}", o.kind, o.norm)));
-            }
+                for m in &p.media {
+                    keys.insert(bkey(ns::MEDIA, &m.hash));
+                }
+                for o in &p.others {
+                    keys.insert(bkey(ns::OTHER, &format!("{}:{}", o.kind, o.norm)));
+                }
+                keys
+            })
+            .collect();
+        for (i, keys) in per_person.into_iter().enumerate() {
             for k in keys {
                 blocks.entry(k).or_default().push(i as u32);
             }
@@ -591,6 +614,17 @@ fn describe_block(k: &str) -> (&'static str, String) {
     (kind, value)
 }
 
+/// The subscriber line of an address (see [`PIp::line`]).
+pub(crate) fn line_of(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V6(v6) => {
+            let bits = u128::from(v6) & (u128::MAX << 64);
+            IpAddr::V6(std::net::Ipv6Addr::from(bits))
+        }
+        v4 => v4,
+    }
+}
+
 fn prepare(p: &Profile, notes: &mut Vec<String>) -> Prepared {
     let mut out = Prepared::default();
     for h in &p.handles {
@@ -652,6 +686,7 @@ fn prepare(p: &Profile, notes: &mut Vec<String>) -> Prepared {
         .iter()
         .map(|o| PIp {
             ip: o.ip.to_canonical(),
+            line: line_of(o.ip),
             port: o.port,
             window: o.window,
             source: o.source.clone(),

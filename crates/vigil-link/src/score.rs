@@ -31,6 +31,21 @@ fn stem_number(key: &str) -> (&str, &str) {
     (stem, &key[stem.len()..])
 }
 
+/// A key with every leetspeak digit read as its letter.
+fn deep_fold(key: &str) -> String {
+    key.chars()
+        .map(|c| match c {
+            '0' => 'o',
+            '1' => 'i',
+            '3' => 'e',
+            '4' => 'a',
+            '5' => 's',
+            '7' => 't',
+            c => c,
+        })
+        .collect()
+}
+
 fn label(n: &Name) -> &'static str {
     if n.from_email { "e-mail" } else { "handle" }
 }
@@ -120,7 +135,28 @@ impl Linker {
         let (lx, ly) = (x.key.chars().count(), y.key.chars().count());
         let (sx, nx) = stem_number(&x.key);
         let (sy, ny) = stem_number(&y.key);
-        if sx == sy && !nx.is_empty() && !ny.is_empty() && sx.chars().count() >= min {
+        // Keys equal once every digit with a letter reading is read as that
+        // letter (`midrygl0` / `MIDRYGLO`, `mou53` / `mouse`): the folding
+        // rules keep ambiguous trailing digits, this comparison does not.
+        if !email_pair && lx >= min && deep_fold(&x.key) == deep_fold(&y.key) {
+            let bits = w.handle_similar.first().map_or(0.0, |b| b.1);
+            return Some(Evidence {
+                kind: EvidenceKind::HandleSimilar,
+                weight: bits,
+                detail: format!(
+                    "handles {:?} and {:?} are the same name when every digit is read as a letter ({:?})",
+                    x.raw,
+                    y.raw,
+                    deep_fold(&x.key)
+                ),
+                sources,
+            });
+        }
+        // A one-character difference in the number is a typo, not another
+        // number (`5199` / `55199`).
+        let number_typo = strsim::levenshtein(nx, ny) <= 1 && nx.len().min(ny.len()) >= 2;
+        if sx == sy && !nx.is_empty() && !ny.is_empty() && !number_typo && sx.chars().count() >= min
+        {
             return Some(Evidence {
                 kind: EvidenceKind::HandleSimilar,
                 weight: w.different_number_bits,
@@ -181,6 +217,28 @@ impl Linker {
                     } else {
                         ""
                     }
+                ),
+                sources,
+            });
+        }
+        // Affix without a word boundary (`bunnysnake` / `bunnysnakeits`): the
+        // shorter key starts or ends the longer one. Weaker than a word
+        // match, since a boundary was not seen.
+        let short_len = short.key.chars().count();
+        if !email_pair
+            && short_len >= w.affix_min_len
+            && (long.key.starts_with(&short.key) || long.key.ends_with(&short.key))
+            && stem_number(&long.key).1.is_empty()
+        {
+            let df = short.key_df.max(2);
+            let cap = w.name_bits_per_char * short_len as f64;
+            let weight = w.value_bits(w.handle_affix_m, df, n).min(cap);
+            return Some(Evidence {
+                kind: EvidenceKind::HandleContained,
+                weight,
+                detail: format!(
+                    "handle {:?} (key {:?}) begins or ends handle {:?} (key {:?}); {:?} is held by {df} persons",
+                    short.raw, short.key, long.raw, long.key, short.key
                 ),
                 sources,
             });
@@ -302,16 +360,18 @@ impl Linker {
         let shared_ips: BTreeSet<IpAddr> = pa
             .ips
             .iter()
-            .map(|o| o.ip)
-            .filter(|ip| pb.ips.iter().any(|o| o.ip == *ip))
+            .map(|o| o.line)
+            .filter(|ip| pb.ips.iter().any(|o| o.line == *ip))
             .collect();
         let mut total = 0.0;
         let mut overlaps = 0;
-        for ip in shared_ips {
-            let xs: Vec<_> = pa.ips.iter().filter(|o| o.ip == ip).collect();
-            let ys: Vec<_> = pb.ips.iter().filter(|o| o.ip == ip).collect();
-            let df = self.df(ns::IP, &ip.to_string());
-            let scope = ip_scope(ip);
+        let n_shared = shared_ips.len();
+        for line in shared_ips {
+            let xs: Vec<_> = pa.ips.iter().filter(|o| o.line == line).collect();
+            let ys: Vec<_> = pb.ips.iter().filter(|o| o.line == line).collect();
+            let df = self.df(ns::IP, &line.to_string());
+            let ip = LineText(line, xs[0].ip, ys[0].ip);
+            let scope = ip_scope(line);
             let not_evidence = |detail: String, sources: Vec<String>| Evidence {
                 kind: EvidenceKind::IpNotEvidence,
                 weight: 0.0,
@@ -367,7 +427,7 @@ impl Linker {
                 when(&y.window),
                 port_text(y)
             );
-            match self.ip_shared(ip) {
+            match self.ip_shared(line) {
                 Some(SharedReason::Cgnat) if same_port && gap <= tol => {
                     let bits = (w.value_bits(w.ip_m, self.df(ns::IP_PORT, &format!("{ip}:{}", x.port.unwrap_or(0))), self.n_eff())
                         - w.cgnat_port_penalty)
@@ -409,6 +469,48 @@ impl Linker {
                     ),
                     sources,
                 )),
+            }
+        }
+        if overlaps == 0 {
+            self.ip_conflict((ida, pa), (idb, pb), n_shared, ev);
+        }
+    }
+
+    /// F-S disagreement: at overlapping times both were on public lines and
+    /// never on the same one. A person uses several networks (home, work,
+    /// phone), so this weighs little — but strangers who happen to share a
+    /// name are usually seen on different lines, and that is worth saying.
+    fn ip_conflict(
+        &self,
+        (ida, pa): (i64, &Prepared),
+        (idb, pb): (i64, &Prepared),
+        n_shared: usize,
+        ev: &mut Vec<Evidence>,
+    ) {
+        let w = &self.cfg.weights;
+        if w.ip_conflict_bits <= 0.0 || n_shared > 0 {
+            return;
+        }
+        let usable = |o: &&crate::linker::PIp| {
+            ip_scope(o.line).globally_unique() && self.ip_shared(o.line).is_none()
+        };
+        for x in pa.ips.iter().filter(usable) {
+            for y in pb.ips.iter().filter(usable) {
+                if x.line != y.line && x.window.overlaps(&y.window, time::Duration::ZERO) {
+                    ev.push(Evidence {
+                        kind: EvidenceKind::IpConflict,
+                        weight: -w.ip_conflict_bits,
+                        detail: format!(
+                            "at overlapping times they used different lines: person {ida} {} ({}), person {idb} {} ({}); one person can use several networks, so this weighs little",
+                            x.ip,
+                            when(&x.window),
+                            y.ip,
+                            when(&y.window)
+                        ),
+                        sources: vec![x.source.clone(), y.source.clone()],
+                    });
+                    return;
+                }
             }
         }
     }
@@ -520,6 +622,20 @@ impl Linker {
             ),
             sources: items.into_iter().flat_map(|r| r.2).collect(),
         });
+    }
+}
+
+/// An address as shown in evidence: IPv4 as is; IPv6 as its /64 and the
+/// addresses seen in it.
+struct LineText(IpAddr, IpAddr, IpAddr);
+
+impl std::fmt::Display for LineText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            IpAddr::V4(v4) => write!(f, "{v4}"),
+            IpAddr::V6(v6) if self.1 == self.2 => write!(f, "{} (in {v6}/64)", self.1),
+            IpAddr::V6(v6) => write!(f, "{v6}/64 (as {} and {})", self.1, self.2),
+        }
     }
 }
 

@@ -144,13 +144,25 @@ const CONSONANTS: &[char] = &[
 ];
 const VOWELS: &[char] = &['a', 'e', 'i', 'o', 'u', 'y'];
 
+const CLUSTERS: &[&str] = &[
+    "br", "dr", "kr", "st", "sh", "ch", "th", "tr", "pl", "gr", "fl", "sk", "vr", "zh", "bl", "gl",
+];
+
+/// An invented word. About 400 distinct syllables, so two-syllable words
+/// (the shortest) rarely collide by accident in a population of 100 000 —
+/// as with real handles, which platforms make unique.
 fn pseudo_word(r: &mut Rng, syllables: usize) -> String {
     let mut s = String::new();
     for _ in 0..syllables {
-        s.push(*r.pick(CONSONANTS));
-        s.push(*r.pick(VOWELS));
         if r.chance(0.3) {
-            s.push(*r.pick(&['n', 'r', 'l', 's', 'k']));
+            let c: &&str = r.pick(CLUSTERS);
+            s.push_str(c);
+        } else {
+            s.push(*r.pick(CONSONANTS));
+        }
+        s.push(*r.pick(VOWELS));
+        if r.chance(0.4) {
+            s.push(*r.pick(&['n', 'r', 'l', 's', 'k', 'm', 't']));
         }
     }
     s
@@ -323,7 +335,7 @@ fn ts(t: i64) -> OffsetDateTime {
 /// Generates the population.
 pub fn generate(cfg: &SynthConfig) -> Population {
     let mut r = Rng::new(cfg.seed);
-    let n_ind = (cfg.persons as f64 / 1.65).ceil() as usize + 1;
+    let n_ind = (cfg.persons as f64 / 1.5).ceil() as usize + 1;
     let n_comm = (n_ind / 40).max(1);
     let rooms_per_comm = 5;
     let cgnat_pool = (n_ind / 60).max(4);
@@ -530,7 +542,14 @@ pub fn generate(cfg: &SynthConfig) -> Population {
             let start = ind.span_start + (r.below(60) as i64) * DAY;
             let end = start + (30 + r.below(90) as i64) * DAY;
             match ind.ip {
-                HomeIp::Static(ip) if r.chance(0.7) || matches!(bridge, 7 | 8) => {
+                HomeIp::Static(line) if r.chance(0.7) || matches!(bridge, 7 | 8) => {
+                    // A privacy address in the individual's /64.
+                    let ip = match line {
+                        IpAddr::V6(v6) => IpAddr::V6(Ipv6Addr::from(
+                            (u128::from(v6) & (u128::MAX << 64)) | u128::from(r.next_u64() | 1),
+                        )),
+                        v4 => v4,
+                    };
                     p.ips.push(IpItem {
                         ip,
                         port: None,
