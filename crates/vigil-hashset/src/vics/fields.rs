@@ -4,7 +4,10 @@
 //! disagree on `MD5` vs `Md5`) and written back in the canonical VICS
 //! spelling. PDQ and SHA-256 have no VICS field of their own: they travel as
 //! `AlternativeHashes` elements `{"HashName": "PDQ", "HashValue": <64 hex>}`
-//! (optionally `"Quality"`), the way `PhotoDNA` does in real exports. An
+//! (optionally `"Quality"`), the way `PhotoDNA` travels in real exports (IPED
+//! reads it from there). No public exporter writing PDQ into VICS was found,
+//! so the name is our convention; reading accepts any case and ignores `-`
+//! and `_` (`pdq`, `PDQ`, `SHA-256`, `sha_256`). An
 //! alternative hash that holds nothing beyond those keys is absorbed into the
 //! typed field and re-created on export; anything richer is also kept verbatim
 //! in [`HashEntry::alternative_hashes`], so nothing is lost either way.
