@@ -5,6 +5,10 @@
 //! without a VICS counterpart (`Number of submissions`, `File Available`,
 //! `Media Type`, `Baseline`) go to `extra` under PascalCase keys as typed JSON
 //! values, so that ICSE -> Vigil -> ICSE and ICSE -> VICS -> ICSE keep them.
+//!
+//! Limits of CSV, by design: cells are trimmed (leading/trailing spaces do
+//! not survive), `MediaFiles`/`AlternativeHashes` have no column, and `extra`
+//! values come back as text (the writer writes non-text values as JSON).
 
 use std::borrow::Borrow;
 use std::cell::RefCell;
