@@ -150,9 +150,10 @@ impl ScanProgress {
         }
     }
 
-    /// Asks a running scan to stop after the entries in flight (Ctrl-C).
-    /// The scan then returns `Ok` with `cancelled: true`; every record
-    /// delivered before is complete, so a later scan can resume.
+    /// Asks a running scan to stop (Ctrl-C): the sink gets no further
+    /// records, workers finish only the entry in hand, and the scan returns
+    /// `Ok` with `cancelled: true`. Every record delivered before is
+    /// complete, so a later scan with a skip predicate can resume.
     pub fn cancel(&self) {
         self.cancelled.store(true, Ordering::Relaxed);
     }
@@ -319,6 +320,11 @@ impl Scanner {
             }
             drop(tx);
             for rec in rx {
+                // Records already computed but not yet delivered are dropped
+                // on cancel: a resumed scan redoes them, and Ctrl-C stays prompt.
+                if self.progress.is_cancelled() {
+                    break;
+                }
                 summary.files += 1;
                 summary.images += u64::from(rec.is_pdq_image());
                 summary.pdq_hashed += u64::from(rec.pdq.is_some());
