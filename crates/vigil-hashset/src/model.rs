@@ -28,6 +28,37 @@ pub enum Format {
     PdqList,
 }
 
+impl std::str::FromStr for Format {
+    type Err = String;
+    /// The names a command line would use: `vics`, `icse`, `csv`, `tsv`,
+    /// `pdq`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "vics" | "json" => Ok(Self::Vics),
+            "icse" => Ok(Self::IcseCsv),
+            "csv" => Ok(Self::Delimited { delimiter: b',' }),
+            "tsv" => Ok(Self::Delimited { delimiter: b'\t' }),
+            "pdq" | "pdq-list" => Ok(Self::PdqList),
+            other => Err(format!(
+                "unknown hash-set format {other:?} (vics, icse, csv, tsv, pdq)"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Vics => f.write_str("vics"),
+            Self::IcseCsv => f.write_str("icse"),
+            Self::Delimited { delimiter: b',' } => f.write_str("csv"),
+            Self::Delimited { delimiter: b'\t' } => f.write_str("tsv"),
+            Self::Delimited { delimiter } => write!(f, "csv (delimiter {:?})", *delimiter as char),
+            Self::PdqList => f.write_str("pdq"),
+        }
+    }
+}
+
 /// The two VICS document shapes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -182,4 +213,23 @@ pub struct WriteSummary {
     /// row without MD5, SHA-1 or PhotoDNA), skipped rather than written as
     /// rows that would not read back.
     pub skipped: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn format_names_round_trip() {
+        for f in [
+            Format::Vics,
+            Format::IcseCsv,
+            Format::Delimited { delimiter: b',' },
+            Format::Delimited { delimiter: b'\t' },
+            Format::PdqList,
+        ] {
+            assert_eq!(f.to_string().parse::<Format>(), Ok(f));
+        }
+        assert!("xml".parse::<Format>().is_err());
+    }
 }
