@@ -5,7 +5,7 @@
 //! lines (no header), then any header naming a known column.
 
 use crate::model::Format;
-use crate::pdqlist::looks_like_pdq_line;
+use crate::pdqlist::{is_pdq_header, looks_like_pdq_line};
 use crate::tabular::{is_icse_header, is_plain_header, sniff_delimiter};
 
 /// Guesses the format from the start of a file (a few KiB is plenty; a UTF-8
@@ -20,13 +20,16 @@ pub fn detect(head: &[u8]) -> Option<Format> {
             .then_some(Format::Vics);
     }
     let text = String::from_utf8_lossy(head);
-    let first = text
+    let mut content = text
         .lines()
-        .find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))?;
+        .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'));
+    let first = content.next()?;
     if is_icse_header(first) {
         return Some(Format::IcseCsv);
     }
-    if looks_like_pdq_line(first) {
+    if looks_like_pdq_line(first)
+        || (is_pdq_header(first) && content.next().is_some_and(looks_like_pdq_line))
+    {
         return Some(Format::PdqList);
     }
     let header = text.lines().next().unwrap_or("");
@@ -54,6 +57,12 @@ mod tests {
         );
         let pdq = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22,100\n";
         assert_eq!(detect(pdq.as_bytes()), Some(Format::PdqList));
+        let with_header = format!("hash,quality\n{pdq}");
+        assert_eq!(detect(with_header.as_bytes()), Some(Format::PdqList));
+        assert_eq!(
+            detect(format!("pdq,quality\n{pdq}").as_bytes()),
+            Some(Format::Delimited { delimiter: b',' })
+        );
         assert_eq!(
             detect(b"MD5\tCategory\tNote\n"),
             Some(Format::Delimited { delimiter: b'\t' })

@@ -2,7 +2,7 @@
 //! (ThreatExchange style), or `hash,quality,path` as Meta's
 //! `pdq-photo-hasher` prints it (the path goes to `extra["path"]`).
 //!
-//! Empty lines and `#` comment lines are skipped. A path may itself contain
+//! Empty lines, `#` comment lines and a `hash,...` header line are skipped. A path may itself contain
 //! commas: only the first two commas split.
 
 use std::borrow::Borrow;
@@ -23,6 +23,22 @@ use crate::{ImportOptions, ImportReport};
 pub(crate) fn looks_like_pdq_line(line: &str) -> bool {
     let first = line.trim().split([',', '\t', ' ']).next().unwrap_or("");
     first.len() == 64 && first.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// A header line of a PDQ list exported as CSV (`hash,quality`,
+/// `signal_value,...`): its first column names the hash without being one of
+/// the plain-CSV column names (those files read as CSV instead).
+pub(crate) fn is_pdq_header(line: &str) -> bool {
+    let first: String = line
+        .trim()
+        .split([',', '\t'])
+        .next()
+        .unwrap_or("")
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    matches!(first.as_str(), "hash" | "signal" | "signalvalue")
 }
 
 fn parse_line(line: &str, pos: SourcePos) -> Result<HashEntry, EntryError> {
@@ -60,6 +76,7 @@ where
     let mut sink = Sink::new(on_item, opts.strict);
     let mut buf = Vec::new();
     let mut line_no = 0u64;
+    let mut seen_content = false;
     loop {
         buf.clear();
         if input.read_until(b'\n', &mut buf)? == 0 {
@@ -74,6 +91,11 @@ where
             Ok(text) => {
                 let text = text.trim_end_matches(['\r', '\n']);
                 if text.trim().is_empty() || text.trim_start().starts_with('#') {
+                    continue;
+                }
+                let first = !seen_content;
+                seen_content = true;
+                if first && is_pdq_header(text) {
                     continue;
                 }
                 parse_line(text, pos)

@@ -260,14 +260,14 @@ fn csv_and_tsv_round_trip_with_extra_columns() {
 fn pdq_list_round_trips_and_skips_entries_without_pdq() {
     let a = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22";
     let b = "0000000000000000000000000000000000000000000000000000000000000001";
-    let text = format!("# synthetic\n{a},100\n\n{b}\n{a},49,/tmp/x, y.png\n");
+    let text = format!("# synthetic\nhash,quality\n{a},100\n\n{b}\n{a},49,/tmp/x, y.png\n");
     let (report, first) = read(text.as_bytes(), &ImportOptions::default());
     assert_eq!(report.meta.format, Format::PdqList);
     assert_eq!(first.len(), 3);
     assert_eq!(first[0].pdq_quality, Some(100));
     assert_eq!(first[1].pdq_quality, None);
     assert_eq!(first[2].extra["path"], json!("/tmp/x, y.png"));
-    assert_eq!(first[2].pos.line, 5);
+    assert_eq!(first[2].pos.line, 6);
 
     let mut with_md5_only = first.clone();
     with_md5_only.push(HashEntry {
