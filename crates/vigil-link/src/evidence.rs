@@ -8,6 +8,9 @@ use serde::{Deserialize, Serialize};
 pub enum EvidenceKind {
     /// One handle changed into the other in one session: certain.
     NickChange,
+    /// A nick change whose nicks are held by several persons: strong, not
+    /// certain.
+    NickChangeShared,
     /// One person stated an identifier the other holds.
     Announced,
     EmailExact,
@@ -36,6 +39,7 @@ impl EvidenceKind {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::NickChange => "nick-change",
+            Self::NickChangeShared => "nick-change-shared",
             Self::Announced => "announced",
             Self::EmailExact => "email-exact",
             Self::SameIdentifier => "same-identifier",

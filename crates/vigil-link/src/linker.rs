@@ -312,6 +312,8 @@ impl Linker {
         // (or any name), which of them changed nick cannot be told, and a
         // certain link must not rest on a guess.
         const MAX_HOLDERS: usize = 1;
+        // Beyond this many holders a nick change is not used at all.
+        const MAX_SHARED_HOLDERS: usize = 4;
         for (i, p) in profiles.iter().enumerate() {
             for nc in &p.nick_changes {
                 let network = nc.network.as_ref().map(|n| n.to_ascii_lowercase());
@@ -328,7 +330,9 @@ impl Linker {
                 let mut holders_new = self.handle_holders(&new.key, net);
                 holders_old.retain(|h| *h != me);
                 holders_new.retain(|h| *h != me);
-                if holders_old.len() > MAX_HOLDERS || holders_new.len() > MAX_HOLDERS {
+                let ambiguous = holders_old.len() > MAX_HOLDERS || holders_new.len() > MAX_HOLDERS;
+                if holders_old.len() > MAX_SHARED_HOLDERS || holders_new.len() > MAX_SHARED_HOLDERS
+                {
                     self.notes.push(format!(
                         "nick change {:?} -> {:?} ({}) not used: the nicks are held by {} and {} other persons, so the one who changed nick cannot be told",
                         nc.old, nc.new, nc.source, holders_old.len(), holders_new.len()
@@ -339,8 +343,28 @@ impl Linker {
                 group.push(i as u32);
                 group.sort_unstable();
                 group.dedup();
+                let w = &self.cfg.weights;
+                let (kind, weight, tail) = if ambiguous {
+                    // Several persons hold one of the nicks: they are one
+                    // person only if that nick is one person's. As strong as
+                    // an exact handle held by that many, not certain.
+                    let holders = group.len();
+                    (
+                        EvidenceKind::NickChangeShared,
+                        w.value_bits(w.email_exact_m, holders, self.cfg.reference_population),
+                        format!(
+                            "; but the nicks are held by {holders} persons, so this is not certain"
+                        ),
+                    )
+                } else {
+                    (
+                        EvidenceKind::NickChange,
+                        w.certain_bits,
+                        ", so the holders of both handles are one person".to_string(),
+                    )
+                };
                 let detail = format!(
-                    "{:?} changed nick to {:?}{} in one session (recorded for person {}), so the holders of both handles are one person",
+                    "{:?} changed nick to {:?}{} in one session (recorded for person {}){tail}",
                     nc.old,
                     nc.new,
                     net.map(|n| format!(" on {n}")).unwrap_or_default(),
@@ -349,8 +373,8 @@ impl Linker {
                 for (x, &a) in group.iter().enumerate() {
                     for &b in &group[x + 1..] {
                         let e = Evidence {
-                            kind: EvidenceKind::NickChange,
-                            weight: self.cfg.weights.certain_bits,
+                            kind,
+                            weight,
                             detail: detail.clone(),
                             sources: vec![nc.source.clone()],
                         };
