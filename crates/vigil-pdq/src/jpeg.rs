@@ -27,6 +27,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use mozjpeg_sys as sys;
 
 use crate::PdqError;
+use crate::coef;
 use crate::raster::{SamplePlan, Sampled, sample_row};
 
 /// libjpeg-turbo's TurboJPEG API refuses more than 500 scans; a legitimate
@@ -118,14 +119,31 @@ pub(crate) fn decode_sampled(
     bytes: &[u8],
     max_pixels: u64,
 ) -> Result<(Sampled, u32, u32), PdqError> {
-    decode_with(bytes, max_pixels, true)
+    match decode_with(bytes, max_pixels, Mode::Coefficients)? {
+        Some(r) => Ok(r),
+        // A layout the sampled reconstruction does not cover: let libjpeg
+        // do the whole decode (a second entropy pass, but rare).
+        None => decode_with(bytes, max_pixels, Mode::Scanlines { skip: true })?
+            .ok_or_else(|| PdqError::Corrupt("JPEG decode produced no image".into())),
+    }
 }
 
+/// How pixels are obtained from libjpeg.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// `jpeg_read_coefficients` + our sampled reconstruction ([`coef`]).
+    Coefficients,
+    /// libjpeg's own full pipeline, row by row (optionally skipping rows
+    /// with `jpeg_skip_scanlines`).
+    Scanlines { skip: bool },
+}
+
+/// `Ok(None)`: `Mode::Coefficients` met a layout it does not reproduce.
 pub(crate) fn decode_with(
     bytes: &[u8],
     max_pixels: u64,
-    use_skip: bool,
-) -> Result<(Sampled, u32, u32), PdqError> {
+    mode: Mode,
+) -> Result<Option<(Sampled, u32, u32)>, PdqError> {
     if bytes.is_empty() {
         return Err(PdqError::Corrupt("empty JPEG".into()));
     }
@@ -133,7 +151,7 @@ pub(crate) fn decode_with(
     // (pointers NULL, callbacks None).
     let mut d: Box<Decompress> = Box::new(unsafe { std::mem::zeroed() });
     let result = catch_unwind(AssertUnwindSafe(|| unsafe {
-        run(&mut d, bytes, max_pixels, use_skip)
+        run(&mut d, bytes, max_pixels, mode)
     }));
     match result {
         Ok(r) => r,
@@ -151,8 +169,8 @@ unsafe fn run(
     d: &mut Decompress,
     bytes: &[u8],
     max_pixels: u64,
-    use_skip: bool,
-) -> Result<(Sampled, u32, u32), PdqError> {
+    mode: Mode,
+) -> Result<Option<(Sampled, u32, u32)>, PdqError> {
     unsafe {
         d.cinfo.common.err = sys::jpeg_std_error(&mut d.err);
         d.err.error_exit = Some(error_exit);
@@ -197,6 +215,10 @@ unsafe fn run(
         let cap = (u64::from(w) * u64::from(h)).saturating_mul(8) + (64 << 20);
         (*d.cinfo.common.mem).max_memory_to_use = cap.min(c_long::MAX as u64) as c_long;
 
+        if mode == Mode::Coefficients {
+            return Ok(coefficients(d, channels).map(|s| (s, w, h)));
+        }
+        let use_skip = mode == (Mode::Scanlines { skip: true });
         sys::jpeg_start_decompress(&mut d.cinfo);
         let (ow, oh) = (
             d.cinfo.output_width as usize,
@@ -233,7 +255,7 @@ unsafe fn run(
             }
         }
         sys::jpeg_abort_decompress(&mut d.cinfo);
-        Ok((
+        Ok(Some((
             Sampled {
                 width: plan.out_width(),
                 height: plan.out_height(),
@@ -242,7 +264,84 @@ unsafe fn run(
             },
             w,
             h,
-        ))
+        )))
+    }
+}
+
+/// The coefficient path. `None` when the layout is not one [`coef`]
+/// reproduces exactly, or libjpeg would apply block smoothing.
+///
+/// # Safety
+/// Header read, colour space checked; libjpeg errors unwind.
+unsafe fn coefficients(d: &mut Decompress, channels: usize) -> Option<Sampled> {
+    unsafe {
+        let ci = &d.cinfo;
+        let n = ci.num_components as usize;
+        let (w, h) = (ci.image_width as usize, ci.image_height as usize);
+        let (hmax, vmax) = (ci.max_h_samp_factor as usize, ci.max_v_samp_factor as usize);
+        if ci.comp_info.is_null() || hmax == 0 || vmax == 0 || n != channels {
+            return None;
+        }
+        let info = std::slice::from_raw_parts(ci.comp_info, n);
+        let comps: Vec<coef::Comp> = info
+            .iter()
+            .map(|c| {
+                let (ch, cv) = (c.h_samp_factor as usize, c.v_samp_factor as usize);
+                coef::Comp {
+                    h: ch,
+                    v: cv,
+                    width_in_blocks: c.width_in_blocks as usize,
+                    height_in_blocks: c.height_in_blocks as usize,
+                    width: (w * ch).div_ceil(hmax),
+                    height: (h * cv).div_ceil(vmax),
+                }
+            })
+            .collect();
+        let ycc = ci.jpeg_color_space == sys::J_COLOR_SPACE::JCS_YCbCr;
+        let layout = coef::layout(&comps, ycc, w)?;
+        let access = (*ci.common.mem).access_virt_barray?;
+
+        let arrays = sys::jpeg_read_coefficients(&mut d.cinfo);
+        if arrays.is_null() {
+            return None;
+        }
+        let ci = &d.cinfo;
+        if !ci.coef_bits.is_null() {
+            // Progressive: libjpeg smooths blocks whose low AC coefficients
+            // are not fully known (coef_bits != 0); we do not reproduce that.
+            let bits = std::slice::from_raw_parts(ci.coef_bits as *const c_int, n * 64);
+            if (0..n).any(|c| bits[c * 64..c * 64 + 10].iter().any(|&b| b != 0)) {
+                return None;
+            }
+        }
+        let mut qts = Vec::with_capacity(n);
+        for c in info {
+            if c.quant_table.is_null() {
+                return None;
+            }
+            let q = &(*c.quant_table).quantval;
+            // ISLOW_MULT_TYPE is a short.
+            qts.push(std::array::from_fn::<i32, 64, _>(|k| {
+                i32::from(q[k] as i16)
+            }));
+        }
+        let cinfo_ptr: *mut sys::jpeg_decompress_struct = &mut d.cinfo;
+        let mut rows: Vec<coef::VirtRows> = comps
+            .iter()
+            .enumerate()
+            .map(|(i, c)| coef::VirtRows {
+                cinfo: cinfo_ptr,
+                array: *arrays.add(i),
+                access,
+                width_in_blocks: c.width_in_blocks,
+            })
+            .collect();
+        let mut srcs: Vec<&mut dyn coef::BlockRows> = rows
+            .iter_mut()
+            .map(|r| r as &mut dyn coef::BlockRows)
+            .collect();
+        let plan = SamplePlan::new(w, h);
+        Some(coef::sample(layout, &comps, &qts, &mut srcs, &plan))
     }
 }
 
@@ -267,10 +366,11 @@ mod tests {
     /// `jpeg_skip_scanlines` must not change a single sampled pixel (it is
     /// subtle with fancy upsampling's context rows).
     #[test]
-    fn skipping_rows_gives_the_same_pixels_as_reading_them() {
+    fn skipping_rows_and_sampled_reconstruction_give_libjpegs_pixels() {
         let root =
             PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/pdq-reference/data");
         let mut checked = 0;
+        let mut coef_checked = 0;
         for sub in [
             "reg-test-input/dih",
             "bridge-mods",
@@ -284,12 +384,21 @@ mod tests {
                     continue;
                 }
                 let bytes = std::fs::read(&path).unwrap();
-                let a = decode_with(&bytes, u64::MAX, true).unwrap();
-                let b = decode_with(&bytes, u64::MAX, false).unwrap();
-                assert!(a.0 == b.0, "{}", path.display());
+                let full = decode_with(&bytes, u64::MAX, Mode::Scanlines { skip: false })
+                    .unwrap()
+                    .unwrap();
+                let skip = decode_with(&bytes, u64::MAX, Mode::Scanlines { skip: true })
+                    .unwrap()
+                    .unwrap();
+                assert!(full.0 == skip.0, "skip {}", path.display());
+                if let Some(c) = decode_with(&bytes, u64::MAX, Mode::Coefficients).unwrap() {
+                    coef_checked += 1;
+                    assert!(full.0 == c.0, "coefficients {}", path.display());
+                }
                 checked += 1;
             }
         }
         assert!(checked >= 20);
+        assert!(coef_checked >= 20, "{coef_checked}");
     }
 }

@@ -21,6 +21,7 @@
 //!   from the header before any image-sized allocation; corrupt or truncated
 //!   files give [`PdqError`], never a panic or a process abort.
 
+mod coef;
 mod core;
 mod exif;
 mod formats;

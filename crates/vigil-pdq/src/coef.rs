@@ -1,0 +1,710 @@
+//! Sampled JPEG reconstruction: libjpeg entropy-decodes (all of it, which
+//! cannot be avoided), and we rebuild only the pixels the 512x512
+//! nearest-neighbour pre-resize reads, with integer arithmetic identical to
+//! libjpeg-turbo's C paths:
+//!
+//! * `jpeg_idct_islow` (jidctint.c): 13-bit constants, PASS1_BITS = 2,
+//!   64-bit intermediates, the post-IDCT range-limit table including its
+//!   wrap-around for out-of-range values;
+//! * `h2v1_fancy_upsample` / `h2v2_fancy_upsample` (jdsample.c): triangle
+//!   filter with libjpeg's rounding biases; edges replicate the first/last
+//!   *real* sample (`downsampled_width/height`), as libjpeg's context rows do;
+//! * `ycc_rgb_convert` (jdcolor.c): 16-bit fixed-point tables.
+//!
+//! Because every output pixel is a pure integer function of the
+//! coefficients, computing a subset of them gives exactly the values a full
+//! decode would. Anything outside the verified layouts (4:4:4, 4:2:2,
+//! 4:2:0 YCbCr, greyscale, no block smoothing) returns `None` and the caller
+//! uses libjpeg's own full decode instead.
+
+use mozjpeg_sys as sys;
+
+use crate::raster::{SamplePlan, Sampled};
+
+/// Component geometry the reconstruction needs, copied out of libjpeg.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Comp {
+    pub h: usize,
+    pub v: usize,
+    pub width_in_blocks: usize,
+    pub height_in_blocks: usize,
+    /// Real samples (`downsampled_width/height` in libjpeg).
+    pub width: usize,
+    pub height: usize,
+}
+
+/// Which sampling layouts the fast path reproduces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Layout {
+    Gray,
+    /// YCbCr with Y at (h, v) in {(1,1), (2,1), (2,2)} and chroma at 1x1.
+    Ycc {
+        h: usize,
+        v: usize,
+    },
+}
+
+/// Decides the layout from header fields; `None` means "use libjpeg".
+pub(crate) fn layout(comps: &[Comp], ycc: bool, image_w: usize) -> Option<Layout> {
+    match comps {
+        [_] => Some(Layout::Gray),
+        [y, cb, cr] if ycc => {
+            if (cb.h, cb.v, cr.h, cr.v) != (1, 1, 1, 1) {
+                return None;
+            }
+            match (y.h, y.v) {
+                (1, 1) => Some(Layout::Ycc { h: 1, v: 1 }),
+                // libjpeg only uses the fancy filters when the chroma row is
+                // wider than 2 samples.
+                (2, 1) | (2, 2) if image_w.div_ceil(2) > 2 => Some(Layout::Ycc { h: y.h, v: y.v }),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Source of coefficient block rows for one component.
+pub(crate) trait BlockRows {
+    /// Block row `by` (`width_in_blocks` blocks, natural order).
+    fn row(&mut self, by: usize) -> &[[i16; 64]];
+}
+
+/// Reconstructed rows of one component plane, only those asked for.
+struct PlaneRows {
+    slot: Vec<u32>,
+    stride: usize,
+    data: Vec<u8>,
+}
+
+const NO_SLOT: u32 = u32::MAX;
+
+impl PlaneRows {
+    fn row(&self, r: usize) -> &[u8] {
+        let s = self.slot[r] as usize;
+        &self.data[s * self.stride..(s + 1) * self.stride]
+    }
+}
+
+/// Reconstructs plane rows flagged in `rows` (len = plane height), filling
+/// only blocks flagged in `blocks` (len = width_in_blocks).
+fn reconstruct(
+    comp: &Comp,
+    qt: &[i32; 64],
+    src: &mut dyn BlockRows,
+    rows: &[bool],
+    blocks: &[bool],
+) -> PlaneRows {
+    let stride = comp.width_in_blocks * 8;
+    let mut slot = vec![NO_SLOT; rows.len()];
+    let mut n = 0u32;
+    for (r, &want) in rows.iter().enumerate() {
+        if want {
+            slot[r] = n;
+            n += 1;
+        }
+    }
+    let mut data = vec![0u8; n as usize * stride];
+    let mut out = [[0u8; 8]; 8];
+    for by in 0..rows.len().div_ceil(8).min(comp.height_in_blocks) {
+        let mut mask = 0u8;
+        for k in 0..8 {
+            if rows.get(by * 8 + k).copied().unwrap_or(false) {
+                mask |= 1 << k;
+            }
+        }
+        if mask == 0 {
+            continue;
+        }
+        let blocks_row = src.row(by);
+        for (bx, block) in blocks_row.iter().enumerate().take(comp.width_in_blocks) {
+            if !blocks[bx] {
+                continue;
+            }
+            idct_block(block, qt, mask, &mut out);
+            for (k, o) in out.iter().enumerate() {
+                if mask & (1 << k) != 0 {
+                    let s = slot[by * 8 + k] as usize;
+                    data[s * stride + bx * 8..s * stride + bx * 8 + 8].copy_from_slice(o);
+                }
+            }
+        }
+    }
+    PlaneRows { slot, stride, data }
+}
+
+const CONST_BITS: i64 = 13;
+const PASS1_BITS: i64 = 2;
+const FIX_0_298631336: i64 = 2446;
+const FIX_0_390180644: i64 = 3196;
+const FIX_0_541196100: i64 = 4433;
+const FIX_0_765366865: i64 = 6270;
+const FIX_0_899976223: i64 = 7373;
+const FIX_1_175875602: i64 = 9633;
+const FIX_1_501321110: i64 = 12299;
+const FIX_1_847759065: i64 = 15137;
+const FIX_1_961570560: i64 = 16069;
+const FIX_2_053119869: i64 = 16819;
+const FIX_2_562915447: i64 = 20995;
+const FIX_3_072711026: i64 = 25172;
+
+#[inline(always)]
+fn descale(x: i64, n: i64) -> i64 {
+    (x + (1 << (n - 1))) >> n
+}
+
+/// libjpeg's post-IDCT range limit: `x + 128` clamped for the plausible
+/// range, and the table's wrap-around (`x & 1023`) beyond it.
+#[inline(always)]
+fn range_limit(x: i64) -> u8 {
+    let i = (x as i32 & 1023) as usize;
+    match i {
+        0..=127 => (i + 128) as u8,
+        128..=511 => 255,
+        512..=895 => 0,
+        _ => (i - 896) as u8,
+    }
+}
+
+/// One 1-D islow butterfly on eight values (`x[k]` = input k). Returns
+/// outputs 0..8 before descaling.
+#[inline(always)]
+fn butterfly(x: [i64; 8]) -> [i64; 8] {
+    let (z2, z3) = (x[2], x[6]);
+    let z1 = (z2 + z3) * FIX_0_541196100;
+    let tmp2 = z1 + z3 * -FIX_1_847759065;
+    let tmp3 = z1 + z2 * FIX_0_765366865;
+    let tmp0 = (x[0] + x[4]) << CONST_BITS;
+    let tmp1 = (x[0] - x[4]) << CONST_BITS;
+    let tmp10 = tmp0 + tmp3;
+    let tmp13 = tmp0 - tmp3;
+    let tmp11 = tmp1 + tmp2;
+    let tmp12 = tmp1 - tmp2;
+
+    let (t0, t1, t2, t3) = (x[7], x[5], x[3], x[1]);
+    let z1 = t0 + t3;
+    let z2 = t1 + t2;
+    let z3 = t0 + t2;
+    let z4 = t1 + t3;
+    let z5 = (z3 + z4) * FIX_1_175875602;
+    let mut t0 = t0 * FIX_0_298631336;
+    let mut t1 = t1 * FIX_2_053119869;
+    let mut t2 = t2 * FIX_3_072711026;
+    let mut t3 = t3 * FIX_1_501321110;
+    let z1 = z1 * -FIX_0_899976223;
+    let z2 = z2 * -FIX_2_562915447;
+    let z3 = z3 * -FIX_1_961570560 + z5;
+    let z4 = z4 * -FIX_0_390180644 + z5;
+    t0 += z1 + z3;
+    t1 += z2 + z4;
+    t2 += z2 + z3;
+    t3 += z1 + z4;
+    [
+        tmp10 + t3,
+        tmp11 + t2,
+        tmp12 + t1,
+        tmp13 + t0,
+        tmp13 - t0,
+        tmp12 - t1,
+        tmp11 - t2,
+        tmp10 - t3,
+    ]
+}
+
+/// `jpeg_idct_islow` for the output rows in `mask`. libjpeg's all-zero
+/// shortcuts are omitted: they compute the same values.
+fn idct_islow(coef: &[i16; 64], qt: &[i32; 64], mask: u8, out: &mut [[u8; 8]; 8]) {
+    let mut ws = [[0i64; 8]; 8]; // ws[row][col]
+    for c in 0..8 {
+        let mut x = [0i64; 8];
+        for (k, v) in x.iter_mut().enumerate() {
+            *v = i64::from(i32::from(coef[k * 8 + c]) * qt[k * 8 + c]);
+        }
+        let y = butterfly(x);
+        for (r, v) in y.iter().enumerate() {
+            // The workspace is `int` in libjpeg.
+            ws[r][c] = i64::from(descale(*v, CONST_BITS - PASS1_BITS) as i32);
+        }
+    }
+    for r in 0..8 {
+        if mask & (1 << r) == 0 {
+            continue;
+        }
+        let y = butterfly(ws[r]);
+        for (c, v) in y.iter().enumerate() {
+            out[r][c] = range_limit(descale(*v, CONST_BITS + PASS1_BITS + 3));
+        }
+    }
+}
+
+/// Largest |input| for which the 32-bit IDCT provably cannot overflow: the
+/// biggest intermediate of one islow butterfly is below 178219x the largest
+/// input magnitude (summing |constants| along every path), and with the
+/// rounding bias that stays under 2^31 up to 12000. Real images stay far
+/// below (dequantised 8-bit coefficients are about +-1100, pass-1 outputs
+/// about +-4500); anything above takes the 64-bit path, which is libjpeg's
+/// own `JLONG` arithmetic.
+const I32_SAFE: i32 = 12_000;
+
+/// Dispatches to the fastest exact IDCT for this block: AVX2 in 32-bit
+/// lanes when the CPU has it and the block is in the overflow-safe range,
+/// otherwise libjpeg's 64-bit scalar arithmetic.
+#[inline]
+fn idct_block(coef: &[i16; 64], qt: &[i32; 64], mask: u8, out: &mut [[u8; 8]; 8]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2 (checked at run time).
+        if unsafe { avx2::idct(coef, qt, out) } {
+            return;
+        }
+    }
+    idct_islow(coef, qt, mask, out);
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    //! islow in eight 32-bit lanes: pass 1 with one lane per column, an
+    //! 8x8 transpose, pass 2 with one lane per row, a transpose back.
+    //! Every lane performs exactly libjpeg's integer operations; the
+    //! caller guarantees (via the range checks here) that none overflows.
+
+    use std::arch::x86_64::*;
+
+    use super::*;
+
+    #[inline(always)]
+    unsafe fn k(c: i64) -> __m256i {
+        unsafe { _mm256_set1_epi32(c as i32) }
+    }
+
+    #[inline(always)]
+    unsafe fn butterfly(x: &[__m256i; 8]) -> [__m256i; 8] {
+        unsafe {
+            let mul = |a: __m256i, c: i64| _mm256_mullo_epi32(a, k(c));
+            let add = |a, b| _mm256_add_epi32(a, b);
+            let sub = |a, b| _mm256_sub_epi32(a, b);
+            let z1 = mul(add(x[2], x[6]), FIX_0_541196100);
+            let tmp2 = add(z1, mul(x[6], -FIX_1_847759065));
+            let tmp3 = add(z1, mul(x[2], FIX_0_765366865));
+            let tmp0 = _mm256_slli_epi32::<13>(add(x[0], x[4]));
+            let tmp1 = _mm256_slli_epi32::<13>(sub(x[0], x[4]));
+            let tmp10 = add(tmp0, tmp3);
+            let tmp13 = sub(tmp0, tmp3);
+            let tmp11 = add(tmp1, tmp2);
+            let tmp12 = sub(tmp1, tmp2);
+
+            let (t0, t1, t2, t3) = (x[7], x[5], x[3], x[1]);
+            let z1 = add(t0, t3);
+            let z2 = add(t1, t2);
+            let z3 = add(t0, t2);
+            let z4 = add(t1, t3);
+            let z5 = mul(add(z3, z4), FIX_1_175875602);
+            let t0 = mul(t0, FIX_0_298631336);
+            let t1 = mul(t1, FIX_2_053119869);
+            let t2 = mul(t2, FIX_3_072711026);
+            let t3 = mul(t3, FIX_1_501321110);
+            let z1 = mul(z1, -FIX_0_899976223);
+            let z2 = mul(z2, -FIX_2_562915447);
+            let z3 = add(mul(z3, -FIX_1_961570560), z5);
+            let z4 = add(mul(z4, -FIX_0_390180644), z5);
+            let t0 = add(t0, add(z1, z3));
+            let t1 = add(t1, add(z2, z4));
+            let t2 = add(t2, add(z2, z3));
+            let t3 = add(t3, add(z1, z4));
+            [
+                add(tmp10, t3),
+                add(tmp11, t2),
+                add(tmp12, t1),
+                add(tmp13, t0),
+                sub(tmp13, t0),
+                sub(tmp12, t1),
+                sub(tmp11, t2),
+                sub(tmp10, t3),
+            ]
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn transpose(m: [__m256i; 8]) -> [__m256i; 8] {
+        unsafe {
+            let t0 = _mm256_unpacklo_epi32(m[0], m[1]);
+            let t1 = _mm256_unpackhi_epi32(m[0], m[1]);
+            let t2 = _mm256_unpacklo_epi32(m[2], m[3]);
+            let t3 = _mm256_unpackhi_epi32(m[2], m[3]);
+            let t4 = _mm256_unpacklo_epi32(m[4], m[5]);
+            let t5 = _mm256_unpackhi_epi32(m[4], m[5]);
+            let t6 = _mm256_unpacklo_epi32(m[6], m[7]);
+            let t7 = _mm256_unpackhi_epi32(m[6], m[7]);
+            let u0 = _mm256_unpacklo_epi64(t0, t2);
+            let u1 = _mm256_unpackhi_epi64(t0, t2);
+            let u2 = _mm256_unpacklo_epi64(t1, t3);
+            let u3 = _mm256_unpackhi_epi64(t1, t3);
+            let u4 = _mm256_unpacklo_epi64(t4, t6);
+            let u5 = _mm256_unpackhi_epi64(t4, t6);
+            let u6 = _mm256_unpacklo_epi64(t5, t7);
+            let u7 = _mm256_unpackhi_epi64(t5, t7);
+            [
+                _mm256_permute2x128_si256::<0x20>(u0, u4),
+                _mm256_permute2x128_si256::<0x20>(u1, u5),
+                _mm256_permute2x128_si256::<0x20>(u2, u6),
+                _mm256_permute2x128_si256::<0x20>(u3, u7),
+                _mm256_permute2x128_si256::<0x31>(u0, u4),
+                _mm256_permute2x128_si256::<0x31>(u1, u5),
+                _mm256_permute2x128_si256::<0x31>(u2, u6),
+                _mm256_permute2x128_si256::<0x31>(u3, u7),
+            ]
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn exceeds(v: &[__m256i; 8], limit: i32) -> bool {
+        unsafe {
+            let mut m = _mm256_abs_epi32(v[0]);
+            for x in &v[1..] {
+                m = _mm256_max_epi32(m, _mm256_abs_epi32(*x));
+            }
+            _mm256_movemask_epi8(_mm256_cmpgt_epi32(m, _mm256_set1_epi32(limit))) != 0
+        }
+    }
+
+    /// Returns false (output untouched) if the block needs the 64-bit path.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn idct(coef: &[i16; 64], qt: &[i32; 64], out: &mut [[u8; 8]; 8]) -> bool {
+        unsafe {
+            let mut z = [_mm256_setzero_si256(); 8];
+            for (r, v) in z.iter_mut().enumerate() {
+                let c = _mm256_cvtepi16_epi32(_mm_loadu_si128(
+                    coef.as_ptr().add(r * 8) as *const __m128i
+                ));
+                let q = _mm256_loadu_si256(qt.as_ptr().add(r * 8) as *const __m256i);
+                *v = _mm256_mullo_epi32(c, q);
+            }
+            if exceeds(&z, I32_SAFE) {
+                return false;
+            }
+            let ws =
+                butterfly(&z).map(|v| _mm256_srai_epi32::<11>(_mm256_add_epi32(v, k(1 << 10))));
+            if exceeds(&ws, I32_SAFE) {
+                return false;
+            }
+            let y = butterfly(&transpose(ws))
+                .map(|v| _mm256_srai_epi32::<18>(_mm256_add_epi32(v, k(1 << 17))));
+            // y[c] holds column c of every row; back to rows.
+            let rows = transpose(y);
+            let in_table = !exceeds(&rows, 511);
+            for (r, o) in out.iter_mut().enumerate() {
+                let v = _mm256_add_epi32(rows[r], k(128));
+                if in_table {
+                    // Within +-511 libjpeg's table is a clamp to 0..=255,
+                    // which is what the saturating packs do.
+                    let lo = _mm256_castsi256_si128(v);
+                    let hi = _mm256_extracti128_si256::<1>(v);
+                    let w = _mm_packs_epi32(lo, hi);
+                    let b = _mm_packus_epi16(w, w);
+                    _mm_storel_epi64(o.as_mut_ptr() as *mut __m128i, b);
+                } else {
+                    let mut tmp = [0i32; 8];
+                    _mm256_storeu_si256(tmp.as_mut_ptr() as *mut __m256i, rows[r]);
+                    for (d, s) in o.iter_mut().zip(tmp) {
+                        *d = range_limit(i64::from(s));
+                    }
+                }
+            }
+            true
+        }
+    }
+}
+
+/// libjpeg's YCbCr->RGB tables.
+struct YccTables {
+    cr_r: [i32; 256],
+    cb_b: [i32; 256],
+    cr_g: [i64; 256],
+    cb_g: [i64; 256],
+}
+
+impl YccTables {
+    fn new() -> Self {
+        const SCALEBITS: i64 = 16;
+        const ONE_HALF: i64 = 1 << (SCALEBITS - 1);
+        let fix = |x: f64| (x * (1i64 << SCALEBITS) as f64 + 0.5) as i64;
+        let mut t = YccTables {
+            cr_r: [0; 256],
+            cb_b: [0; 256],
+            cr_g: [0; 256],
+            cb_g: [0; 256],
+        };
+        for i in 0..256 {
+            let x = i as i64 - 128;
+            t.cr_r[i] = ((fix(1.40200) * x + ONE_HALF) >> SCALEBITS) as i32;
+            t.cb_b[i] = ((fix(1.77200) * x + ONE_HALF) >> SCALEBITS) as i32;
+            t.cr_g[i] = -fix(0.71414) * x;
+            t.cb_g[i] = -fix(0.34414) * x + ONE_HALF;
+        }
+        t
+    }
+
+    #[inline(always)]
+    fn rgb(&self, y: u8, cb: u8, cr: u8) -> [u8; 3] {
+        let y = i32::from(y);
+        let clamp = |v: i32| v.clamp(0, 255) as u8;
+        let g = ((self.cb_g[cb as usize] + self.cr_g[cr as usize]) >> 16) as i32;
+        [
+            clamp(y + self.cr_r[cr as usize]),
+            clamp(y + g),
+            clamp(y + self.cb_b[cb as usize]),
+        ]
+    }
+}
+
+/// Sample positions needed along one axis of a subsampled chroma plane:
+/// the nearest sample and, with 2x upsampling, its triangle-filter neighbour.
+fn chroma_needs(full: &[u32], factor: usize, len: usize, out: &mut [bool]) {
+    for &p in full {
+        let p = p as usize;
+        let c = p / factor;
+        out[c] = true;
+        if factor == 2 {
+            let n = if p.is_multiple_of(2) {
+                c.saturating_sub(1)
+            } else {
+                (c + 1).min(len - 1)
+            };
+            out[n] = true;
+        }
+    }
+}
+
+fn blocks_of(cols: &[bool], width_in_blocks: usize) -> Vec<bool> {
+    let mut b = vec![false; width_in_blocks];
+    for (i, &c) in cols.iter().enumerate() {
+        if c {
+            b[i / 8] = true;
+        }
+    }
+    b
+}
+
+/// Reconstructs the pre-resize sample. `src[i]` yields component i's block
+/// rows, `qts[i]` its dequantisation table (as libjpeg's `short`s).
+pub(crate) fn sample(
+    layout: Layout,
+    comps: &[Comp],
+    qts: &[[i32; 64]],
+    src: &mut [&mut dyn BlockRows],
+    plan: &SamplePlan,
+) -> Sampled {
+    let y = &comps[0];
+    let mut yrows = vec![false; y.height];
+    for &r in &plan.ys {
+        yrows[r as usize] = true;
+    }
+    let mut ycols = vec![false; y.width];
+    for &c in &plan.xs {
+        ycols[c as usize] = true;
+    }
+    let yplane = reconstruct(
+        y,
+        &qts[0],
+        src[0],
+        &yrows,
+        &blocks_of(&ycols, y.width_in_blocks),
+    );
+    let (w, h) = (plan.out_width(), plan.out_height());
+
+    let Layout::Ycc { h: fh, v: fv } = layout else {
+        let mut data = Vec::with_capacity(w * h);
+        for &r in &plan.ys {
+            let row = yplane.row(r as usize);
+            data.extend(plan.xs.iter().map(|&x| row[x as usize]));
+        }
+        return Sampled {
+            width: w,
+            height: h,
+            channels: 1,
+            data,
+        };
+    };
+
+    let c = &comps[1];
+    let mut crows = vec![false; c.height];
+    chroma_needs(&plan.ys, fv, c.height, &mut crows);
+    let mut ccols = vec![false; c.width];
+    chroma_needs(&plan.xs, fh, c.width, &mut ccols);
+    let cblocks = blocks_of(&ccols, c.width_in_blocks);
+    let cb = reconstruct(c, &qts[1], src[1], &crows, &cblocks);
+    let cr = reconstruct(&comps[2], &qts[2], src[2], &crows, &cblocks);
+
+    let tables = YccTables::new();
+    let mut data = Vec::with_capacity(w * h * 3);
+    let cw = c.width;
+    let ch = c.height;
+    for &yy in &plan.ys {
+        let yy = yy as usize;
+        let yrow = yplane.row(yy);
+        // Vertical: nearest chroma row and (for 2x) the neighbour row.
+        let cy = yy / fv;
+        let cy_n = if fv == 2 {
+            if yy.is_multiple_of(2) {
+                cy.saturating_sub(1)
+            } else {
+                (cy + 1).min(ch - 1)
+            }
+        } else {
+            cy
+        };
+        let (cb0, cb1, cr0, cr1) = (cb.row(cy), cb.row(cy_n), cr.row(cy), cr.row(cy_n));
+        for &xx in &plan.xs {
+            let xx = xx as usize;
+            let (vb, vr) = match (fh, fv) {
+                (1, _) => (cb0[xx], cr0[xx]),
+                (2, 1) => {
+                    let j = xx / 2;
+                    if xx.is_multiple_of(2) {
+                        let l = j.saturating_sub(1);
+                        (
+                            ((3 * u32::from(cb0[j]) + u32::from(cb0[l]) + 1) >> 2) as u8,
+                            ((3 * u32::from(cr0[j]) + u32::from(cr0[l]) + 1) >> 2) as u8,
+                        )
+                    } else {
+                        let r = (j + 1).min(cw - 1);
+                        (
+                            ((3 * u32::from(cb0[j]) + u32::from(cb0[r]) + 2) >> 2) as u8,
+                            ((3 * u32::from(cr0[j]) + u32::from(cr0[r]) + 2) >> 2) as u8,
+                        )
+                    }
+                }
+                _ => {
+                    let j = xx / 2;
+                    let colsum =
+                        |a: &[u8], b: &[u8], k: usize| 3 * u32::from(a[k]) + u32::from(b[k]);
+                    if xx.is_multiple_of(2) {
+                        let l = j.saturating_sub(1);
+                        (
+                            ((3 * colsum(cb0, cb1, j) + colsum(cb0, cb1, l) + 8) >> 4) as u8,
+                            ((3 * colsum(cr0, cr1, j) + colsum(cr0, cr1, l) + 8) >> 4) as u8,
+                        )
+                    } else {
+                        let r = (j + 1).min(cw - 1);
+                        (
+                            ((3 * colsum(cb0, cb1, j) + colsum(cb0, cb1, r) + 7) >> 4) as u8,
+                            ((3 * colsum(cr0, cr1, j) + colsum(cr0, cr1, r) + 7) >> 4) as u8,
+                        )
+                    }
+                }
+            };
+            data.extend_from_slice(&tables.rgb(yrow[xx], vb, vr));
+        }
+    }
+    Sampled {
+        width: w,
+        height: h,
+        channels: 3,
+        data,
+    }
+}
+
+/// Block rows straight from libjpeg's whole-image coefficient array.
+pub(crate) struct VirtRows {
+    pub cinfo: *mut sys::jpeg_decompress_struct,
+    pub array: *mut sys::jvirt_barray_control,
+    pub access: AccessFn,
+    pub width_in_blocks: usize,
+}
+
+pub(crate) type AccessFn = unsafe extern "C-unwind" fn(
+    &mut sys::jpeg_common_struct,
+    *mut sys::jvirt_barray_control,
+    sys::JDIMENSION,
+    sys::JDIMENSION,
+    sys::boolean,
+) -> sys::JBLOCKARRAY;
+
+impl BlockRows for VirtRows {
+    fn row(&mut self, by: usize) -> &[[i16; 64]] {
+        // SAFETY: the arrays were realised by jpeg_read_coefficients and are
+        // fully in memory (jmemnobs has no backing store); by is within
+        // height_in_blocks. Errors (bad access) unwind to the caller's
+        // catch_unwind.
+        unsafe {
+            let rows = (self.access)(&mut (*self.cinfo).common, self.array, by as u32, 1, 0);
+            std::slice::from_raw_parts(*rows as *const [i16; 64], self.width_in_blocks)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn range_limit_matches_libjpeg_table() {
+        assert_eq!(range_limit(0), 128);
+        assert_eq!(range_limit(-128), 0);
+        assert_eq!(range_limit(127), 255);
+        assert_eq!(range_limit(300), 255);
+        assert_eq!(range_limit(-200), 0);
+        assert_eq!(range_limit(-1), 127);
+        // Beyond the table's design range libjpeg wraps.
+        assert_eq!(range_limit(600), 0);
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn avx2_idct_equals_libjpeg_64_bit_idct() {
+        let mut x = 0x9E37_79B9u32;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x
+        };
+        let mut fast_hits = 0;
+        for round in 0..20_000 {
+            let mut coef = [0i16; 64];
+            let mut qt = [0i32; 64];
+            // Mostly realistic magnitudes, sometimes extreme ones that must
+            // fall back to the 64-bit path.
+            let extreme = round % 10 == 0;
+            for k in 0..64 {
+                let (u, v) = ((k / 8) as i32, (k % 8) as i32);
+                let mag = match (extreme, k) {
+                    (true, _) => 32767,
+                    (false, 0) => 127,
+                    _ => 300 / ((1 + u + v) * (1 + u + v)),
+                };
+                coef[k] = ((next() % (2 * mag as u32 + 1)) as i32 - mag) as i16;
+                let qmax = if extreme { 65535 } else { 16 };
+                qt[k] = i32::from((1 + next() % qmax) as u16 as i16);
+            }
+            let mask = (next() & 0xFF) as u8 | 1;
+            let mut a = [[0u8; 8]; 8];
+            let mut b = [[0u8; 8]; 8];
+            if !std::arch::is_x86_feature_detected!("avx2") {
+                return; // nothing to compare against on this CPU
+            }
+            // SAFETY: AVX2 checked above.
+            if unsafe { avx2::idct(&coef, &qt, &mut a) } {
+                fast_hits += 1;
+                idct_islow(&coef, &qt, mask, &mut b);
+                for r in 0..8 {
+                    if mask & (1 << r) != 0 {
+                        assert_eq!(a[r], b[r], "round {round} row {r}");
+                    }
+                }
+            }
+        }
+        assert!(fast_hits > 10_000, "{fast_hits}");
+    }
+
+    #[test]
+    fn dc_only_block_is_flat() {
+        let mut coef = [0i16; 64];
+        coef[0] = 10;
+        let qt = [16i32; 64];
+        let mut out = [[0u8; 8]; 8];
+        idct_islow(&coef, &qt, 0xFF, &mut out);
+        // 10 * 16 = 160 -> /8 = 20 -> 148.
+        assert!(out.iter().flatten().all(|&v| v == 148));
+    }
+}
