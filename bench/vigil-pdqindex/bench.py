@@ -134,7 +134,7 @@ def faiss_bench(d, nq, skip_mih):
             with open(os.path.join(d, "truth.txt"), "w") as f:
                 for i in range(nq):
                     for j in range(lims[i], lims[i + 1]):
-                        f.write(f"{i} {I[j]} {D[j]}\n")
+                        f.write(f"{i} {int(I[j])} {int(D[j])}\n")
         print(json.dumps(rec), flush=True)
         out["results"].append(rec)
         del index

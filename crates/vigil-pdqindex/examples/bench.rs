@@ -15,7 +15,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use vigil_domain::PdqHash;
-use vigil_pdqindex::{Match, PdqIndex};
+use vigil_pdqindex::{Match, PdqIndex, cluster_series};
 
 fn cpu_seconds(who: libc::c_int) -> f64 {
     // SAFETY: getrusage only writes into the zeroed struct we pass.
@@ -166,7 +166,8 @@ fn main() {
     if let Ok(text) = std::fs::read_to_string(dir.join("truth.txt")) {
         let mut ft: HashMap<usize, BTreeSet<(i64, u32)>> = HashMap::new();
         for l in text.lines() {
-            let f: Vec<u64> = l.split(' ').filter_map(|x| x.parse().ok()).collect();
+            // FAISS may print the distance as a float ("28.0").
+            let f: Vec<f64> = l.split(' ').filter_map(|x| x.parse().ok()).collect();
             if f.len() == 3 {
                 ft.entry(f[0] as usize)
                     .or_default()
@@ -205,4 +206,29 @@ fn main() {
         size as f64 / n as f64
     );
     let _ = std::fs::remove_file(&path);
+    drop(loaded);
+    drop(index);
+
+    // Series clustering of a scan-sized set: the first 100k rows (they hold
+    // near-duplicate groups of the generator's cluster centres).
+    let items: Vec<(i64, PdqHash)> = db
+        .iter()
+        .take(100_000)
+        .enumerate()
+        .map(|(i, h)| (i as i64, *h))
+        .collect();
+    let c0 = cpu_seconds(libc::RUSAGE_SELF);
+    let w0 = Instant::now();
+    let clusters = cluster_series(&items, radius).unwrap();
+    let (w1, c1) = (
+        w0.elapsed().as_secs_f64(),
+        cpu_seconds(libc::RUSAGE_SELF) - c0,
+    );
+    let series = clusters.iter().filter(|c| c.len() >= 2).count();
+    println!(
+        "cluster: {} items, radius {radius}: {c1:.2} s CPU, {w1:.2} s wall; {} clusters, {series} with >= 2 members, largest {}",
+        items.len(),
+        clusters.len(),
+        clusters.first().map_or(0, |c| c.len())
+    );
 }

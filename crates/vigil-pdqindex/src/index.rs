@@ -226,10 +226,10 @@ pub struct PdqIndex {
 }
 
 /// Queries cost-model constants (nanoseconds, roughly, on the target CPU).
-const SEEK_NS: f64 = 25.0;
+const SEEK_NS: f64 = 15.0;
 const ENTRY_NS: f64 = 0.15;
 const CAND_NS: f64 = 15.0;
-const SCAN_ROW_NS: f64 = 0.5;
+const SCAN_ROW_NS: f64 = 1.0;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Isa {
