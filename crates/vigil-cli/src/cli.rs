@@ -66,6 +66,14 @@ pub enum Command {
     Backup(BackupArgs),
     /// Restore a backup FILE into a new, empty database.
     Restore(RestoreArgs),
+    /// Agency keys: signing and encryption, own and partners'.
+    #[command(subcommand)]
+    Keys(crate::commands::share::KeysCmd),
+    /// Attribute suspects of an operation to countries, with the evidence.
+    Attribute(crate::commands::share::AttributeArgs),
+    /// Lead packages: build, import, outcomes.
+    #[command(subcommand)]
+    Package(crate::commands::share::PackageCmd),
 }
 
 #[derive(Debug, Args)]

@@ -1,4 +1,7 @@
-//! One function per subcommand: validate, call the store, print.
+//! One function per subcommand: validate, call the store, print. Each
+//! capability's commands live in a submodule of their own.
+
+pub mod share;
 
 use std::io::BufRead;
 
@@ -566,6 +569,9 @@ async fn dispatch(store: &Store, g: &Global, out: &Output, command: Command) -> 
             })
         }
         Command::Restore(_) => unreachable!("handled before opening the store"),
+        Command::Keys(cmd) => share::keys(store, g, out, cmd).await,
+        Command::Attribute(args) => share::attribute(store, g, out, args).await,
+        Command::Package(cmd) => share::package(store, g, out, cmd).await,
     }
 }
 

@@ -20,6 +20,7 @@ mod backup;
 mod error;
 mod records;
 mod schema;
+mod share;
 
 use std::path::Path;
 use std::str::FromStr;
