@@ -359,3 +359,96 @@ fn candidates_serialise_to_json() {
     let json = serde_json::to_string(&report).unwrap();
     assert!(json.contains("\"kind\":\"ip-overlap\""), "{json}");
 }
+
+#[test]
+fn nick_change_on_a_shared_nick_is_strong_but_not_certain() {
+    let people = vec![
+        Profile::new(1).handle("DarkAngel", "a.log:1"),
+        Profile::new(2).handle("DarkAngel", "b.log:1"),
+        Profile::new(3)
+            .handle("qorvex_prime", "c.log:5")
+            .nick_change("DarkAngel", "qorvex_prime", "c.log:4"),
+    ];
+    let linker = Linker::new(&people, LinkConfig::default());
+    let c = linker.score_pair(1, 3).unwrap();
+    assert!(!c.certain, "{}", c.explain());
+    let e = c
+        .evidence
+        .iter()
+        .find(|e| e.kind == EvidenceKind::NickChangeShared)
+        .unwrap();
+    assert!(e.detail.contains("not certain"), "{}", e.detail);
+    assert!(e.weight > 0.0);
+}
+
+#[test]
+fn ipv6_privacy_addresses_in_one_64_are_one_line() {
+    let win = w(
+        datetime!(2024-06-01 08:00 UTC),
+        datetime!(2024-06-01 20:00 UTC),
+    );
+    let people = vec![
+        Profile::new(1).ip(ip("2001:db8:77:1:a1b2:c3d4:e5f6:1"), None, win, "isp:1"),
+        Profile::new(2).ip(ip("2001:db8:77:1:9999:8888:7777:2"), None, win, "isp:2"),
+        Profile::new(3).ip(ip("2001:db8:77:2::3"), None, win, "isp:3"),
+    ];
+    let linker = Linker::new(&people, LinkConfig::default());
+    let c = linker.score_pair(1, 2).unwrap();
+    let e = c
+        .evidence
+        .iter()
+        .find(|e| e.kind == EvidenceKind::IpOverlap)
+        .unwrap();
+    assert!(e.detail.contains("2001:db8:77:1::/64"), "{}", e.detail);
+    // Another /64 at the same time is a (small) argument against.
+    let c = linker.score_pair(1, 3).unwrap();
+    let e = c
+        .evidence
+        .iter()
+        .find(|e| e.kind == EvidenceKind::IpConflict)
+        .unwrap();
+    assert!(e.weight < 0.0 && e.weight > -5.0, "{}", e.detail);
+}
+
+#[test]
+fn collective_pass_links_through_a_common_person() {
+    // 1 and 3 are each strongly linked to 2, and share nothing themselves.
+    let win = w(
+        datetime!(2024-06-01 08:00 UTC),
+        datetime!(2024-06-01 20:00 UTC),
+    );
+    let people = vec![
+        Profile::new(1)
+            .handle("marrowkin", "a:1")
+            .email("quillfeather@example.net", "a:2"),
+        Profile::new(2)
+            .handle("marrowkin", "b:1")
+            .ip(ip("198.51.100.44"), None, win, "b:2"),
+        Profile::new(3)
+            .handle("zelbrine", "c:1")
+            .ip(ip("198.51.100.44"), None, win, "c:2"),
+    ];
+    let report = link(&people, LinkConfig::default());
+    let c13 = report
+        .candidates
+        .iter()
+        .find(|c| (c.a, c.b) == (1, 3))
+        .expect("1-3 through 2");
+    let via = c13
+        .evidence
+        .iter()
+        .find(|e| e.kind == EvidenceKind::LinkedVia)
+        .unwrap();
+    assert!(via.detail.contains("person 2"), "{}", via.detail);
+    // Switched off, the pair is not suggested.
+    let off = LinkConfig {
+        max_via_degree: 0,
+        ..LinkConfig::default()
+    };
+    assert!(
+        !link(&people, off)
+            .candidates
+            .iter()
+            .any(|c| (c.a, c.b) == (1, 3))
+    );
+}
