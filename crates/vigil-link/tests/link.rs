@@ -452,3 +452,14 @@ fn collective_pass_links_through_a_common_person() {
             .any(|c| (c.a, c.b) == (1, 3))
     );
 }
+
+#[test]
+fn two_handles_compare_on_their_own() {
+    let e = vigil_link::compare_handles("g.o.d", "Son_of_G0d").unwrap();
+    assert_eq!(e.kind, EvidenceKind::HandleContained);
+    let e = vigil_link::compare_handles("G.O.D.", "g_o_d").unwrap();
+    assert_eq!(e.kind, EvidenceKind::HandleExact);
+    let e = vigil_link::compare_handles("admin", "ADMIN").unwrap();
+    assert_eq!(e.weight, 0.0);
+    assert!(vigil_link::compare_handles("qorvex", "marrowkin").is_none());
+}
