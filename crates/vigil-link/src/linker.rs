@@ -742,6 +742,12 @@ fn prepare(p: &Profile, notes: &mut Vec<String>) -> Prepared {
             )),
         }
     }
+    // Sorted so that pair scoring can merge-join: a seized device may hold
+    // hundreds of thousands of hashes, and comparing two such persons must
+    // stay linear. The first sighting of a hash (in input order) is kept.
+    out.media.sort_by(|a, b| a.hash.cmp(&b.hash));
+    out.media.dedup_by(|a, b| a.hash == b.hash);
+    out.ips.sort_by_key(|o| (o.line, o.window.first));
     for o in &p.others {
         match normalize::normalize(o.kind, &o.value) {
             Ok(norm) => out.others.push(POther {

@@ -357,11 +357,12 @@ impl Linker {
     ) {
         let w = &self.cfg.weights;
         let tol = self.cfg.ip_tolerance;
+        let lines_b: BTreeSet<IpAddr> = pb.ips.iter().map(|o| o.line).collect();
         let shared_ips: BTreeSet<IpAddr> = pa
             .ips
             .iter()
             .map(|o| o.line)
-            .filter(|ip| pb.ips.iter().any(|o| o.line == *ip))
+            .filter(|ip| lines_b.contains(ip))
             .collect();
         let mut total = 0.0;
         let mut overlaps = 0;
@@ -574,13 +575,25 @@ impl Linker {
     fn media_evidence(&self, pa: &Prepared, pb: &Prepared, ev: &mut Vec<Evidence>) {
         let w = &self.cfg.weights;
         let mut items: Vec<(f64, String, Vec<String>)> = Vec::new();
-        let mut done = BTreeSet::new();
-        for x in &pa.media {
-            if done.contains(&x.hash) {
-                continue;
+        // Both lists are sorted by hash and deduplicated (see `prepare`).
+        let (mut i, mut j) = (0, 0);
+        while i < pa.media.len() && j < pb.media.len() {
+            let (x, y) = (&pa.media[i], &pb.media[j]);
+            match x.hash.cmp(&y.hash) {
+                std::cmp::Ordering::Less => {
+                    i += 1;
+                    continue;
+                }
+                std::cmp::Ordering::Greater => {
+                    j += 1;
+                    continue;
+                }
+                std::cmp::Ordering::Equal => {
+                    i += 1;
+                    j += 1;
+                }
             }
-            if let Some(y) = pb.media.iter().find(|y| y.hash == x.hash) {
-                done.insert(x.hash.clone());
+            {
                 let df = self.df(ns::MEDIA, &x.hash);
                 let u_df = ((df as f64) * w.media_correlation).ceil() as usize + 1;
                 let bits = w.value_bits(w.media_m, u_df, self.n_eff());

@@ -463,3 +463,23 @@ fn two_handles_compare_on_their_own() {
     assert_eq!(e.weight, 0.0);
     assert!(vigil_link::compare_handles("qorvex", "marrowkin").is_none());
 }
+
+#[test]
+fn large_collections_are_merge_joined() {
+    let hash = |i: u64| format!("{:032x}", i.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let mut a = Profile::new(1);
+    let mut b = Profile::new(2);
+    for i in 0..20_000u64 {
+        a = a.media(&hash(i), MediaRole::Possessed, "device-a");
+        b = b.media(&hash(i + 19_997), MediaRole::Possessed, "device-b");
+    }
+    let c = Linker::new(&[a, b], LinkConfig::default())
+        .score_pair(1, 2)
+        .unwrap();
+    let m = c
+        .evidence
+        .iter()
+        .find(|e| e.kind == EvidenceKind::MediaShared)
+        .unwrap();
+    assert!(m.detail.starts_with("3 identical"), "{}", m.detail);
+}
