@@ -211,11 +211,26 @@ fn butterfly(x: [i64; 8]) -> [i64; 8] {
     ]
 }
 
-/// `jpeg_idct_islow` for the output rows in `mask`. libjpeg's all-zero
-/// shortcuts are omitted: they compute the same values.
+/// libjpeg's pass-1 value for a column whose AC terms are all zero:
+/// `LEFT_SHIFT(DEQUANTIZE(dc), PASS1_BITS)` in C `int` (wrapping).
+#[inline(always)]
+fn dc_shortcut(dc: i16, q: i32) -> i32 {
+    ((i32::from(dc).wrapping_mul(q) as u32) << PASS1_BITS) as i32
+}
+
+/// `jpeg_idct_islow` for the output rows in `mask`, including libjpeg's
+/// all-zero shortcuts (equal to the full butterflies except where C `int`
+/// arithmetic would wrap, which they therefore reproduce).
 fn idct_islow(coef: &[i16; 64], qt: &[i32; 64], mask: u8, out: &mut [[u8; 8]; 8]) {
     let mut ws = [[0i64; 8]; 8]; // ws[row][col]
     for c in 0..8 {
+        if (1..8).all(|k| coef[k * 8 + c] == 0) {
+            let v = i64::from(dc_shortcut(coef[c], qt[c]));
+            for row in ws.iter_mut() {
+                row[c] = v;
+            }
+            continue;
+        }
         let mut x = [0i64; 8];
         for (k, v) in x.iter_mut().enumerate() {
             *v = i64::from(i32::from(coef[k * 8 + c]) * qt[k * 8 + c]);
@@ -228,6 +243,10 @@ fn idct_islow(coef: &[i16; 64], qt: &[i32; 64], mask: u8, out: &mut [[u8; 8]; 8]
     }
     for r in 0..8 {
         if mask & (1 << r) == 0 {
+            continue;
+        }
+        if ws[r][1..].iter().all(|&v| v == 0) {
+            out[r] = [range_limit(descale(ws[r][0], PASS1_BITS + 3)); 8];
             continue;
         }
         let y = butterfly(ws[r]);
@@ -371,6 +390,27 @@ mod avx2 {
     #[target_feature(enable = "avx2")]
     pub(super) unsafe fn idct(coef: &[i16; 64], qt: &[i32; 64], out: &mut [[u8; 8]; 8]) -> bool {
         unsafe {
+            // All AC zero (most chroma blocks, flat luma): libjpeg's own
+            // shortcuts give a flat block of range_limit((4*dc + 16) >> 5),
+            // the same value the full butterflies produce.
+            let p = coef.as_ptr() as *const __m256i;
+            let ac_mask = _mm256_setr_epi16(
+                0, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+            );
+            // The DC word is only in the first load; mask it out there.
+            let first = _mm256_and_si256(_mm256_loadu_si256(p), ac_mask);
+            let rest = _mm256_or_si256(
+                _mm256_loadu_si256(p.add(1)),
+                _mm256_or_si256(_mm256_loadu_si256(p.add(2)), _mm256_loadu_si256(p.add(3))),
+            );
+            if _mm256_testz_si256(_mm256_or_si256(first, rest), _mm256_or_si256(first, rest)) == 1 {
+                let v = range_limit(descale(
+                    i64::from(dc_shortcut(coef[0], qt[0])),
+                    PASS1_BITS + 3,
+                ));
+                *out = [[v; 8]; 8];
+                return true;
+            }
             let mut z = [_mm256_setzero_si256(); 8];
             for (r, v) in z.iter_mut().enumerate() {
                 let c = _mm256_cvtepi16_epi32(_mm_loadu_si128(
