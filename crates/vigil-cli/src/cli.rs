@@ -74,6 +74,11 @@ pub enum Command {
     /// Lead packages: build, import, outcomes.
     #[command(subcommand)]
     Package(crate::commands::share::PackageCmd),
+    /// Known-image hash sets: import, export, list.
+    #[command(subcommand)]
+    Hashset(crate::commands::hashset::HashsetCmd),
+    /// Match hashes, files or a whole scan against the hash sets.
+    Match(crate::commands::hashset::MatchArgs),
 }
 
 #[derive(Debug, Args)]

@@ -1,6 +1,7 @@
 //! One function per subcommand: validate, call the store, print. Each
 //! capability's commands live in a submodule of their own.
 
+pub mod hashset;
 pub mod share;
 
 use std::io::BufRead;
@@ -572,6 +573,8 @@ async fn dispatch(store: &Store, g: &Global, out: &Output, command: Command) -> 
         Command::Keys(cmd) => share::keys(store, g, out, cmd).await,
         Command::Attribute(args) => share::attribute(store, g, out, args).await,
         Command::Package(cmd) => share::package(store, g, out, cmd).await,
+        Command::Hashset(cmd) => hashset::hashset(store, g, out, cmd).await,
+        Command::Match(args) => hashset::matching(store, g, out, args).await,
     }
 }
 

@@ -18,6 +18,7 @@
 mod audit;
 mod backup;
 mod error;
+mod hashsets;
 mod records;
 mod schema;
 mod share;

@@ -1,0 +1,2 @@
+//! Hash sets, their entries and matching (being built: see issue "Hash sets
+//! and matching").
