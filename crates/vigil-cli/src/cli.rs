@@ -79,6 +79,8 @@ pub enum Command {
     Hashset(crate::commands::hashset::HashsetCmd),
     /// Match hashes, files or a whole scan against the hash sets.
     Match(crate::commands::hashset::MatchArgs),
+    /// Serve the web application and the REST API.
+    Serve(crate::commands::serve::ServeArgs),
 }
 
 #[derive(Debug, Args)]

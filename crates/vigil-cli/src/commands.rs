@@ -2,6 +2,7 @@
 //! capability's commands live in a submodule of their own.
 
 pub mod hashset;
+pub mod serve;
 pub mod share;
 
 use std::io::BufRead;
@@ -575,6 +576,7 @@ async fn dispatch(store: &Store, g: &Global, out: &Output, command: Command) -> 
         Command::Package(cmd) => share::package(store, g, out, cmd).await,
         Command::Hashset(cmd) => hashset::hashset(store, g, out, cmd).await,
         Command::Match(args) => hashset::matching(store, g, out, args).await,
+        Command::Serve(args) => serve::serve(store, g, out, args).await,
     }
 }
 
