@@ -17,7 +17,9 @@ mod net;
 mod phone;
 mod web;
 
-pub use handle::{HandleForms, handle_forms, handle_key, handle_tokens, split_network};
+pub use handle::{
+    HandleForms, handle_forms, handle_key, handle_tokens, join_tokens, split_network,
+};
 pub use net::{
     IpObservation, IpRange, IpScope, SharedAddresses, SharedReason, TimeWindow, ip_scope, parse_ip,
 };
@@ -158,6 +160,37 @@ mod tests {
         for (kind, raw) in samples {
             let once = normalize(kind, raw).unwrap();
             assert_eq!(normalize(kind, &once).unwrap(), once, "{kind} {raw}");
+        }
+    }
+
+    /// Deterministic fuzzing: random strings over a pool of awkward
+    /// characters never panic, and handle and e-mail forms are idempotent.
+    #[test]
+    fn random_input_never_panics_and_is_idempotent() {
+        let pool: Vec<char> = "aAlLiI10345789xX_.-@$!| +#&:/%[]~\\ \u{301}ＧОоΟѕß0é漢字\u{200b}\t"
+            .chars()
+            .collect();
+        let mut state: u64 = 0x1234_5678;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) as usize
+        };
+        for _ in 0..20_000 {
+            let len = next() % 14;
+            let s: String = (0..len).map(|_| pool[next() % pool.len()]).collect();
+            for kind in IdentifierKind::ALL {
+                let _ = normalize(kind, &s);
+            }
+            let _ = phone_country(&s);
+            let _ = normalize_phone(&s, Some("DE"));
+            if let Ok(h) = normalize_handle(&s) {
+                assert_eq!(normalize_handle(&h).ok(), Some(h.clone()), "handle {s:?}");
+            }
+            if let Ok(e) = normalize_email(&s) {
+                assert_eq!(normalize_email(&e).ok(), Some(e.clone()), "email {s:?}");
+            }
         }
     }
 

@@ -8,6 +8,7 @@ use rayon::prelude::*;
 use vigil_domain::IdentifierKind;
 use vigil_domain::normalize::{
     self, IpScope, SharedReason, TimeWindow, handle_forms, handle_key, handle_tokens, ip_scope,
+    join_tokens,
 };
 
 use crate::config::LinkConfig;
@@ -116,13 +117,11 @@ fn bkey(ns: char, v: &str) -> String {
 pub(crate) fn token_runs(tokens: &[String]) -> Vec<String> {
     let mut out = Vec::new();
     if tokens.len() > 4 {
-        out.push(tokens.concat());
+        out.push(join_tokens(tokens));
     }
     for i in 0..tokens.len() {
-        let mut s = String::new();
-        for t in tokens.iter().skip(i).take(4) {
-            s.push_str(t);
-            out.push(s.clone());
+        for n in 1..=4.min(tokens.len() - i) {
+            out.push(join_tokens(&tokens[i..i + n]));
         }
     }
     out

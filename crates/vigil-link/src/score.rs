@@ -27,13 +27,15 @@ fn days(d: time::Duration) -> String {
 
 /// Splits a key into its stem and trailing digit run (`wolf77` → `wolf`, `77`).
 fn stem_number(key: &str) -> (&str, &str) {
-    let stem = key.trim_end_matches(|c: char| c.is_ascii_digit());
-    (stem, &key[stem.len()..])
+    let with_sep = key.trim_end_matches(|c: char| c.is_ascii_digit());
+    let number = &key[with_sep.len()..];
+    (with_sep.trim_end_matches('_'), number)
 }
 
 /// A key with every leetspeak digit read as its letter.
 fn deep_fold(key: &str) -> String {
     key.chars()
+        .filter(|c| *c != '_')
         .map(|c| match c {
             '0' => 'o',
             '1' => 'i',
@@ -180,7 +182,7 @@ impl Linker {
             // What the longer name adds besides the shorter one.
             let plus_number = {
                 let (_, num) = stem_number(&long.key);
-                !num.is_empty() && long.key.len() - num.len() == short.key.len()
+                !num.is_empty() && stem_number(&long.key).0 == short.key
             };
             let m = if email_pair {
                 w.email_local_m * 0.5

@@ -21,8 +21,9 @@
 //!    letter are `a` and `s`; `!` and `|` between letters are `i`;
 //! 5. case folded, and `l` folded into `i` — `1`, `l`, `I`, `|` are written for
 //!    one another, so the key cannot tell them apart (the raw value can);
-//! 6. everything that is not a letter or digit removed, so `G.O.D.`, `g_o_d`
-//!    and `GOD` all have the key `god`.
+//! 6. everything that is not a letter or digit removed, so `G.O.D.`,
+//!    `g_o_d` and `GOD` all have the key `god` — except that a number next to
+//!    a word keeps one `_` beside it (`John-1985` → `john_1985`).
 //!
 //! The *token form* splits the same folded nickname into words at separators,
 //! camelCase boundaries and edge digit runs (`Son_of_G0d`, `SonOfGod` →
@@ -216,7 +217,9 @@ fn segment_words(seg: &[char], leet_mode: bool, words: &mut Vec<String>) {
             let all_leet = run.iter().all(|d| leet_digit(*d).is_some());
             let leading = start == 0 && after && (run.len() == 1 || all_leet);
             let trailing = i == n && before && run.len() == 1 && leet_mode;
-            let fold = (before && after) || leading || trailing;
+            // A run inside a word is leetspeak only if every digit has a
+            // letter reading (`h4x0r`), not `john1985smith`.
+            let fold = (before && after && all_leet) || leading || trailing;
             let upper = seg[i..]
                 .iter()
                 .find(|c| c.is_alphabetic())
@@ -382,10 +385,27 @@ pub fn handle_tokens(nick: &str) -> Vec<String> {
     tokens
 }
 
-/// The similarity key of a nickname (without `@network`): its tokens joined.
-/// Empty when the nickname has no letters or digits at all.
+/// Joins tokens into a key: words run together (`son·of·god` → `sonofgod`),
+/// but a number next to a word keeps a `_` between them (`john·1985` →
+/// `john_1985`). Without it the number would sit inside a word and read as
+/// leetspeak when the key is normalised again; with it the key is a fixed
+/// point of normalisation.
+pub fn join_tokens(tokens: &[String]) -> String {
+    let mut out = String::new();
+    let numeric = |t: &str| t.chars().all(|c| c.is_ascii_digit());
+    for (i, t) in tokens.iter().enumerate() {
+        if i > 0 && (numeric(t) || numeric(&tokens[i - 1])) {
+            out.push('_');
+        }
+        out.push_str(t);
+    }
+    out
+}
+
+/// The similarity key of a nickname (without `@network`): its tokens joined
+/// by [`join_tokens`]. Empty when the nickname has no letters or digits.
 pub fn handle_key(nick: &str) -> String {
-    handle_tokens(nick).concat()
+    join_tokens(&handle_tokens(nick))
 }
 
 /// All forms of a handle value (`nick` or `nick@network`). A nickname with no
@@ -406,7 +426,7 @@ pub fn handle_forms(raw: &str) -> Option<HandleForms> {
             .collect();
         tokens = vec![fallback];
     }
-    let key = tokens.concat();
+    let key = join_tokens(&tokens);
     let normalized = match &network {
         Some(n) => format!("{key}@{n}"),
         None => key.clone(),
@@ -446,8 +466,10 @@ mod tests {
         assert_eq!(key("s0n_0f_g0d"), "sonofgod");
         assert_eq!(key("4dam"), "adam");
         // Trailing numbers and plain numbers are not leetspeak.
-        assert_eq!(key("john1985"), "john1985");
-        assert_eq!(key("john1"), "john1");
+        assert_eq!(key("john1985"), "john_1985");
+        assert_eq!(key("John-1985"), "john_1985");
+        assert_eq!(key("john1985smith"), "john1985smith");
+        assert_eq!(key("john1"), "john_1");
         assert_eq!(key("1337"), "1337");
         // Digits without a letter reading stay (gr8).
         assert_eq!(key("gr8t"), "gr8t");
@@ -456,7 +478,7 @@ mod tests {
         assert_eq!(key("c0lb1"), key("colbi"));
         assert_eq!(key("uncl3__51r4"), key("unclesira"));
         assert_eq!(key("5733LTARY"), key("steeltary"));
-        assert_eq!(key("d4rkwolf77"), "darkwoif77");
+        assert_eq!(key("d4rkwolf77"), "darkwoif_77");
         // l, 1, I and | are one letter in keys.
         assert_eq!(key("Bill"), key("B1ll"));
         assert_eq!(key("Bill"), key("B|ll"));
