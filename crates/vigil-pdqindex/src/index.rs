@@ -178,7 +178,6 @@ impl IdColumn {
 /// most non-candidates are rejected without touching their row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct PermTable {
-    pub dir: Vec<u32>,
     pub entries: Vec<u32>,
 }
 
@@ -214,8 +213,12 @@ pub struct PdqIndex {
     /// `layout.ext0` of every row (derived from `rows`; not persisted).
     pub(crate) ext: Vec<u8>,
     pub(crate) ids: IdColumn,
-    /// `free_dir[k]..free_dir[k+1]` = rows whose key0 is `k`.
-    pub(crate) free_dir: Vec<u32>,
+    /// The directories of the free table (slot 0) and of the seven tables
+    /// (slots 1..=7), each `2^h + 1` offsets: `dir(s)[k]..dir(s)[k+1]` is
+    /// bucket `k`. One allocation so that it can live on huge pages (each
+    /// directory alone is just over 2 MiB at 10 M, too small to hold an
+    /// aligned huge page, and its probes are the first miss of every seek).
+    pub(crate) dirs: Vec<u32>,
     pub(crate) tables: Vec<PermTable>,
     /// Tombstone bitmap over rows.
     pub(crate) dead: Vec<u64>,
@@ -320,10 +323,17 @@ impl PdqIndex {
         drop(keys);
         drop(pos);
 
-        let tables: Vec<PermTable> = (0..PERM_TABLES)
+        let built: Vec<(Vec<u32>, PermTable)> = (0..PERM_TABLES)
             .into_par_iter()
             .map(|j| build_table(&layout, &rows, j))
             .collect();
+        let mut dirs: Vec<u32> = crate::mem::zeroed(SUBSTRINGS * (nb + 1));
+        dirs[..nb + 1].copy_from_slice(&free_dir);
+        let mut tables = Vec::with_capacity(PERM_TABLES);
+        for (j, (dir, table)) in built.into_iter().enumerate() {
+            dirs[(j + 1) * (nb + 1)..(j + 2) * (nb + 1)].copy_from_slice(&dir);
+            tables.push(table);
+        }
 
         Ok(PdqIndex {
             layout,
@@ -332,7 +342,7 @@ impl PdqIndex {
             dead_count: 0,
             rows,
             ids: IdColumn::from_ids(ids),
-            free_dir,
+            dirs,
             tables,
             pending_rows: Vec::new(),
             pending_ids: Vec::new(),
@@ -349,13 +359,11 @@ impl PdqIndex {
     }
 
     pub fn stats(&self) -> IndexStats {
-        let dirs: usize = self.tables.iter().map(|t| t.dir.capacity() * 4).sum();
         let entries: usize = self.tables.iter().map(|t| t.entries.capacity() * 4).sum();
         let heap_bytes = self.rows.capacity() * 32
             + self.ext.capacity()
             + self.ids.heap_bytes()
-            + self.free_dir.capacity() * 4
-            + dirs
+            + self.dirs.capacity() * 4
             + entries
             + self.dead.capacity() * 8
             + self.pending_rows.capacity() * 32
@@ -401,7 +409,8 @@ impl PdqIndex {
     pub fn remove(&mut self, id: i64, hash: &PdqHash) -> bool {
         let l = hash.lanes();
         let k = self.layout.key0(&l) as usize;
-        let (s, e) = (self.free_dir[k] as usize, self.free_dir[k + 1] as usize);
+        let dir = self.dir(0);
+        let (s, e) = (dir[k] as usize, dir[k + 1] as usize);
         for row in s..e {
             if self.rows[row] == l && self.ids.get(row) == id && !self.is_dead(row) {
                 self.dead[row / 64] |= 1u64 << (row % 64);
@@ -439,6 +448,13 @@ impl PdqIndex {
         ids.append(&mut self.pending_ids);
         *self = Self::build_lanes(rows, ids)?;
         Ok(())
+    }
+
+    /// Directory of substring `s` (0 = free table, 1..=7 = tables).
+    #[inline(always)]
+    pub(crate) fn dir(&self, s: usize) -> &[u32] {
+        let len = self.layout.buckets() + 1;
+        &self.dirs[s * len..(s + 1) * len]
     }
 
     #[inline(always)]
@@ -668,7 +684,7 @@ impl PdqIndex {
                 let hits = &mut s.hits;
                 let qext = lay.ext0(q);
                 probe(
-                    &self.free_dir,
+                    self.dir(0),
                     &self.ext,
                     lay.key0(q),
                     m.up_to(t0 as usize),
@@ -698,7 +714,7 @@ impl PdqIndex {
                 let (qhi, qlo) = lay.perm_key(q, j);
                 let cands = &mut s.cands;
                 probe(
-                    &table.dir,
+                    self.dir(j + 1),
                     &table.entries,
                     qhi,
                     m.up_to(tj as usize),
@@ -880,7 +896,7 @@ pub(crate) fn ext_bytes(layout: &Layout, rows: &[Lanes]) -> Vec<u8> {
     ext
 }
 
-fn build_table(layout: &Layout, rows: &[Lanes], j: usize) -> PermTable {
+fn build_table(layout: &Layout, rows: &[Lanes], j: usize) -> (Vec<u32>, PermTable) {
     let nb = layout.buckets();
     let mut dir = vec![0u32; nb + 1];
     let keys: Vec<(u32, u32)> = rows.iter().map(|l| layout.perm_key(l, j)).collect();
@@ -897,7 +913,7 @@ fn build_table(layout: &Layout, rows: &[Lanes], j: usize) -> PermTable {
         entries[*p as usize] = row as u32 | ((u64::from(lo) << layout.row_bits) as u32);
         *p += 1;
     }
-    PermTable { dir, entries }
+    (dir, PermTable { entries })
 }
 
 /// Visits the buckets `qkey ^ mask` for every mask, with a two-stage software

@@ -14,14 +14,28 @@ pub(crate) fn zeroed<T: bytemuck::Zeroable + Clone>(n: usize) -> Vec<T> {
     v
 }
 
+/// A zero-filled vector without the advice (faults in 4 KiB pages, which
+/// is several times cheaper than huge-page faults on a fragmented host).
+pub(crate) fn zeroed_plain<T: bytemuck::Zeroable + Clone>(n: usize) -> Vec<T> {
+    vec![T::zeroed(); n]
+}
+
 /// Arrays below this size gain nothing from huge pages.
 const MIN_BYTES: usize = 4 << 20;
 
+/// `VIGIL_PDQINDEX_HUGEPAGES=0` turns the advice off (e.g. where direct
+/// compaction makes huge-page faults slow); read once per process.
 #[cfg(target_os = "linux")]
-fn advise_huge<T>(v: &[T]) {
+fn enabled() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var("VIGIL_PDQINDEX_HUGEPAGES").map_or(true, |v| v != "0"))
+}
+
+#[cfg(target_os = "linux")]
+pub(crate) fn advise_huge<T>(v: &[T]) {
     const HUGE: usize = 2 << 20;
     let bytes = std::mem::size_of_val(v);
-    if bytes < MIN_BYTES {
+    if bytes < MIN_BYTES || !enabled() {
         return;
     }
     let start = v.as_ptr() as usize;
@@ -38,6 +52,6 @@ fn advise_huge<T>(v: &[T]) {
 }
 
 #[cfg(not(target_os = "linux"))]
-fn advise_huge<T>(_v: &[T]) {
+pub(crate) fn advise_huge<T>(_v: &[T]) {
     let _ = MIN_BYTES;
 }

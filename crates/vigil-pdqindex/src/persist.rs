@@ -34,7 +34,9 @@ use std::path::{Path, PathBuf};
 
 use crate::bits::Lanes;
 use crate::error::IndexError;
-use crate::index::{IdColumn, Layout, MAX_HASHES, PERM_TABLES, PdqIndex, PermTable, ext_bytes};
+use crate::index::{
+    IdColumn, Layout, MAX_HASHES, PERM_TABLES, PdqIndex, PermTable, SUBSTRINGS, ext_bytes,
+};
 
 const MAGIC: &[u8; 8] = b"VIGILPDQ";
 /// Version of the file format written by this build (and the only one read).
@@ -169,8 +171,16 @@ impl Reader<'_> {
         Ok(())
     }
 
+    fn fill_u32s(&mut self, dst: &mut [u32], what: &'static str) -> Result<(), IndexError> {
+        self.bytes(bytemuck::cast_slice_mut(dst), what)?;
+        if cfg!(target_endian = "big") {
+            dst.iter_mut().for_each(|x| *x = u32::from_le(*x));
+        }
+        Ok(())
+    }
+
     fn u32s(&mut self, n: usize, what: &'static str) -> Result<Vec<u32>, IndexError> {
-        let mut v: Vec<u32> = crate::mem::zeroed(n);
+        let mut v: Vec<u32> = crate::mem::zeroed_plain(n);
         self.bytes(bytemuck::cast_slice_mut(&mut v), what)?;
         if cfg!(target_endian = "big") {
             v.iter_mut().for_each(|x| *x = u32::from_le(*x));
@@ -179,7 +189,7 @@ impl Reader<'_> {
     }
 
     fn u64s(&mut self, n: usize, what: &'static str) -> Result<Vec<u64>, IndexError> {
-        let mut v: Vec<u64> = crate::mem::zeroed(n);
+        let mut v: Vec<u64> = crate::mem::zeroed_plain(n);
         self.bytes(bytemuck::cast_slice_mut(&mut v), what)?;
         if cfg!(target_endian = "big") {
             v.iter_mut().for_each(|x| *x = u64::from_le(*x));
@@ -188,7 +198,7 @@ impl Reader<'_> {
     }
 
     fn lanes(&mut self, n: usize, what: &'static str) -> Result<Vec<Lanes>, IndexError> {
-        let mut v: Vec<Lanes> = crate::mem::zeroed(n);
+        let mut v: Vec<Lanes> = crate::mem::zeroed_plain(n);
         self.bytes(bytemuck::cast_slice_mut(&mut v), what)?;
         if cfg!(target_endian = "big") {
             v.iter_mut().flatten().for_each(|x| *x = u64::from_le(*x));
@@ -239,10 +249,10 @@ impl PdqIndex {
             IdColumn::Narrow { off, .. } => put_u32s(w, &mut crc, off)?,
             IdColumn::Wide(v) => put_u64s(w, &mut crc, bytemuck::cast_slice(v))?,
         }
-        put_u32s(w, &mut crc, &self.free_dir)?;
+        put_u32s(w, &mut crc, self.dir(0))?;
         put_u64s(w, &mut crc, &self.dead)?;
-        for t in &self.tables {
-            put_u32s(w, &mut crc, &t.dir)?;
+        for (j, t) in self.tables.iter().enumerate() {
+            put_u32s(w, &mut crc, self.dir(j + 1))?;
             put_u32s(w, &mut crc, &t.entries)?;
         }
         put_u64s(w, &mut crc, bytemuck::cast_slice(&self.pending_rows))?;
@@ -354,13 +364,14 @@ impl PdqIndex {
                 off: rd.u32s(n, "ids")?,
             }
         };
-        let free_dir = rd.u32s(dir_len, "free directory")?;
+        let mut dirs: Vec<u32> = crate::mem::zeroed_plain(SUBSTRINGS * dir_len);
+        rd.fill_u32s(&mut dirs[..dir_len], "free directory")?;
         let dead = rd.u64s(n.div_ceil(64), "tombstones")?;
         let mut tables = Vec::with_capacity(PERM_TABLES);
-        for _ in 0..PERM_TABLES {
-            let dir = rd.u32s(dir_len, "table directory")?;
+        for j in 1..=PERM_TABLES {
+            rd.fill_u32s(&mut dirs[j * dir_len..(j + 1) * dir_len], "table directory")?;
             let entries = rd.u32s(n, "table entries")?;
-            tables.push(PermTable { dir, entries });
+            tables.push(PermTable { entries });
         }
         let pending = header.pending as usize;
         let pending_rows = rd.lanes(pending, "pending hashes")?;
@@ -382,11 +393,11 @@ impl PdqIndex {
         }
 
         // Structure: everything a query indexes with must be in range.
-        if !dir_ok(&free_dir, n) {
+        if !dir_ok(&dirs[..dir_len], n) {
             return Err(corrupt("free directory".into()));
         }
         for (j, t) in tables.iter().enumerate() {
-            if !dir_ok(&t.dir, n) {
+            if !dir_ok(&dirs[(j + 1) * dir_len..(j + 2) * dir_len], n) {
                 return Err(corrupt(format!("directory of table {j}")));
             }
             let mask = layout.row_mask();
@@ -400,12 +411,21 @@ impl PdqIndex {
         {
             return Err(corrupt("tombstone bitmap".into()));
         }
+        // Loading faults the arrays in as 4 KiB pages (huge-page faults cost
+        // ~5x more CPU here, measured: 2.7 s against 0.55 s at 10 M on a
+        // busy host), then marks them for huge pages so that khugepaged
+        // collapses them in the background while the index already answers.
+        crate::mem::advise_huge(&rows);
+        crate::mem::advise_huge(&dirs);
+        for t in &tables {
+            crate::mem::advise_huge(&t.entries);
+        }
         Ok(PdqIndex {
             layout,
             ext: ext_bytes(&layout, &rows),
             rows,
             ids,
-            free_dir,
+            dirs,
             tables,
             dead,
             dead_count: dead_count as usize,
