@@ -459,8 +459,8 @@ mod avx2 {
 struct YccTables {
     cr_r: [i32; 256],
     cb_b: [i32; 256],
-    cr_g: [i64; 256],
-    cb_g: [i64; 256],
+    cr_g: [i32; 256],
+    cb_g: [i32; 256],
 }
 
 impl YccTables {
@@ -478,8 +478,9 @@ impl YccTables {
             let x = i as i64 - 128;
             t.cr_r[i] = ((fix(1.40200) * x + ONE_HALF) >> SCALEBITS) as i32;
             t.cb_b[i] = ((fix(1.77200) * x + ONE_HALF) >> SCALEBITS) as i32;
-            t.cr_g[i] = -fix(0.71414) * x;
-            t.cb_g[i] = -fix(0.34414) * x + ONE_HALF;
+            // |values| < 2^22, so i32 holds libjpeg's JLONG results.
+            t.cr_g[i] = (-fix(0.71414) * x) as i32;
+            t.cb_g[i] = (-fix(0.34414) * x + ONE_HALF) as i32;
         }
         t
     }
@@ -488,7 +489,7 @@ impl YccTables {
     fn rgb(&self, y: u8, cb: u8, cr: u8) -> [u8; 3] {
         let y = i32::from(y);
         let clamp = |v: i32| v.clamp(0, 255) as u8;
-        let g = ((self.cb_g[cb as usize] + self.cr_g[cr as usize]) >> 16) as i32;
+        let g = (self.cb_g[cb as usize] + self.cr_g[cr as usize]) >> 16;
         [
             clamp(y + self.cr_r[cr as usize]),
             clamp(y + g),
@@ -576,64 +577,77 @@ pub(crate) fn sample(
     let cr = reconstruct(&comps[2], &qts[2], src[2], &crows, &cblocks);
 
     let tables = YccTables::new();
-    let mut data = Vec::with_capacity(w * h * 3);
+    // Horizontal taps, identical for every row: nearest chroma column, its
+    // triangle neighbour and libjpeg's rounding bias for that output phase.
     let cw = c.width;
+    let taps: Vec<(usize, usize, usize, u32)> = plan
+        .xs
+        .iter()
+        .map(|&x| {
+            let x = x as usize;
+            if fh == 1 {
+                return (x, x, x, 0);
+            }
+            let j = x / 2;
+            let even = x.is_multiple_of(2);
+            let n = if even {
+                j.saturating_sub(1)
+            } else {
+                (j + 1).min(cw - 1)
+            };
+            let bias = match (fv, even) {
+                (1, true) => 1,
+                (1, false) => 2,
+                (_, true) => 8,
+                (_, false) => 7,
+            };
+            (x, j, n, bias)
+        })
+        .collect();
+    let mut data = vec![0u8; w * h * 3];
     let ch = c.height;
-    for &yy in &plan.ys {
+    for (&yy, out_row) in plan.ys.iter().zip(data.chunks_exact_mut(w * 3)) {
         let yy = yy as usize;
         let yrow = yplane.row(yy);
         // Vertical: nearest chroma row and (for 2x) the neighbour row.
         let cy = yy / fv;
-        let cy_n = if fv == 2 {
-            if yy.is_multiple_of(2) {
-                cy.saturating_sub(1)
-            } else {
-                (cy + 1).min(ch - 1)
-            }
-        } else {
-            cy
+        let cy_n = match (fv, yy.is_multiple_of(2)) {
+            (1, _) => cy,
+            (_, true) => cy.saturating_sub(1),
+            (_, false) => (cy + 1).min(ch - 1),
         };
         let (cb0, cb1, cr0, cr1) = (cb.row(cy), cb.row(cy_n), cr.row(cy), cr.row(cy_n));
-        for &xx in &plan.xs {
-            let xx = xx as usize;
-            let (vb, vr) = match (fh, fv) {
-                (1, _) => (cb0[xx], cr0[xx]),
-                (2, 1) => {
-                    let j = xx / 2;
-                    if xx.is_multiple_of(2) {
-                        let l = j.saturating_sub(1);
-                        (
-                            ((3 * u32::from(cb0[j]) + u32::from(cb0[l]) + 1) >> 2) as u8,
-                            ((3 * u32::from(cr0[j]) + u32::from(cr0[l]) + 1) >> 2) as u8,
-                        )
-                    } else {
-                        let r = (j + 1).min(cw - 1);
-                        (
-                            ((3 * u32::from(cb0[j]) + u32::from(cb0[r]) + 2) >> 2) as u8,
-                            ((3 * u32::from(cr0[j]) + u32::from(cr0[r]) + 2) >> 2) as u8,
-                        )
-                    }
+        let px = out_row.chunks_exact_mut(3).zip(&taps);
+        match (fh, fv) {
+            (1, _) => {
+                for (o, &(x, _, _, _)) in px {
+                    o.copy_from_slice(&tables.rgb(yrow[x], cb0[x], cr0[x]));
                 }
-                _ => {
-                    let j = xx / 2;
-                    let colsum =
-                        |a: &[u8], b: &[u8], k: usize| 3 * u32::from(a[k]) + u32::from(b[k]);
-                    if xx.is_multiple_of(2) {
-                        let l = j.saturating_sub(1);
-                        (
-                            ((3 * colsum(cb0, cb1, j) + colsum(cb0, cb1, l) + 8) >> 4) as u8,
-                            ((3 * colsum(cr0, cr1, j) + colsum(cr0, cr1, l) + 8) >> 4) as u8,
-                        )
-                    } else {
-                        let r = (j + 1).min(cw - 1);
-                        (
-                            ((3 * colsum(cb0, cb1, j) + colsum(cb0, cb1, r) + 7) >> 4) as u8,
-                            ((3 * colsum(cr0, cr1, j) + colsum(cr0, cr1, r) + 7) >> 4) as u8,
-                        )
-                    }
+            }
+            (2, 1) => {
+                let up = |p: &[u8], j: usize, n: usize, bias: u32| {
+                    ((3 * u32::from(p[j]) + u32::from(p[n]) + bias) >> 2) as u8
+                };
+                for (o, &(x, j, n, bias)) in px {
+                    o.copy_from_slice(&tables.rgb(
+                        yrow[x],
+                        up(cb0, j, n, bias),
+                        up(cr0, j, n, bias),
+                    ));
                 }
-            };
-            data.extend_from_slice(&tables.rgb(yrow[xx], vb, vr));
+            }
+            _ => {
+                let up = |p0: &[u8], p1: &[u8], j: usize, n: usize, bias: u32| {
+                    let sj = 3 * u32::from(p0[j]) + u32::from(p1[j]);
+                    let sn = 3 * u32::from(p0[n]) + u32::from(p1[n]);
+                    ((3 * sj + sn + bias) >> 4) as u8
+                };
+                for (o, &(x, j, n, bias)) in px {
+                    let vb = up(cb0, cb1, j, n, bias);
+                    let vr = up(cr0, cr1, j, n, bias);
+                    o.copy_from_slice(&tables.rgb(yrow[x], vb, vr));
+                }
+            }
         }
     }
     Sampled {
