@@ -401,4 +401,38 @@ mod tests {
         assert!(checked >= 20);
         assert!(coef_checked >= 20, "{coef_checked}");
     }
+
+    /// The synthetic fixtures cover layouts absent from Meta's set
+    /// (greyscale, 4:4:4, 4:2:2, odd sizes, 2-sample chroma rows).
+    #[test]
+    fn sampled_reconstruction_matches_libjpeg_on_every_layout() {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+        let mut coef_names = Vec::new();
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "jpg") {
+                continue;
+            }
+            let bytes = std::fs::read(&path).unwrap();
+            let full = decode_with(&bytes, u64::MAX, Mode::Scanlines { skip: false })
+                .unwrap()
+                .unwrap();
+            let skip = decode_with(&bytes, u64::MAX, Mode::Scanlines { skip: true })
+                .unwrap()
+                .unwrap();
+            assert!(full.0 == skip.0, "skip {}", path.display());
+            if let Some(c) = decode_with(&bytes, u64::MAX, Mode::Coefficients).unwrap() {
+                assert!(full.0 == c.0, "coefficients {}", path.display());
+                coef_names.push(path.file_name().unwrap().to_string_lossy().into_owned());
+            }
+            // The public entry point agrees with libjpeg's pixels too.
+            let (s, w, h) = decode_sampled(&bytes, u64::MAX).unwrap();
+            assert!(s == full.0 && (w, h) == (full.1, full.2));
+        }
+        coef_names.sort();
+        // Everything except the 3-pixel-wide 4:2:0 file (libjpeg switches to
+        // non-fancy upsampling there) takes the fast path.
+        assert_eq!(coef_names.len(), 7, "{coef_names:?}");
+        assert!(!coef_names.iter().any(|n| n.starts_with("s420-3x")));
+    }
 }
