@@ -15,7 +15,10 @@
 //!   and are reported;
 //! * **scoring** ([`Linker::candidates`], [`Linker::score_pair`]): a
 //!   Fellegi–Sunter sum of log-likelihood weights in bits (see [`config`]),
-//!   with certain evidence (a nick change) short-circuiting to "certain";
+//!   with certain evidence (a nick change) short-circuiting to "certain",
+//!   one disagreement weight (different public lines at the same time), and
+//!   one collective pass (two persons both linked to a third, COPLINK's
+//!   later "collective" idea) — each an explained [`Evidence`] item;
 //! * the **evaluation harness** ([`synth`], [`eval`]): a seeded synthetic
 //!   population with injected disguises and decoys, and precision / recall.
 //!

@@ -516,7 +516,16 @@ impl Linker {
         let via = self.linked_via(&candidates);
         candidates.extend(via);
         sort_candidates(&mut candidates);
-        let mut notes = self.notes.clone();
+        // Notes are for a reader: keep the first ones of each run and say
+        // how many more there were.
+        const MAX_NOTES: usize = 500;
+        let mut notes: Vec<String> = self.notes.iter().take(MAX_NOTES).cloned().collect();
+        if self.notes.len() > MAX_NOTES {
+            notes.push(format!(
+                "… and {} more notes on skipped values and nick changes",
+                self.notes.len() - MAX_NOTES
+            ));
+        }
         notes.extend(block_notes);
         LinkReport {
             candidates,
