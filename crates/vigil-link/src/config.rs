@@ -29,11 +29,11 @@
 //! the IP disagreement weight; media correlation from 5 to 10 (traded files).
 //!
 //! What one piece of evidence can do on its own at the default threshold of
-//! 10 bits (with `N_ref` = 10 000): an exact handle held by up to 6 persons
+//! 10 bits (with `N_ref` = 10 000): an exact handle held by up to 5 persons
 //! (and at least 4 characters long), a name contained in another held by up
 //! to 3, an e-mail held by up to 9, a public IP line at overlapping times
-//! held by up to 8 persons, Jaro–Winkler ≥ 0.97, an announcement, a nick
-//! change. Room co-presence never links alone (capped at 6 bits); a name
+//! (held by at most 5 persons — more makes it a shared address), Jaro–Winkler
+//! ≥ 0.97, an announcement, a nick change. Room co-presence never links alone (capped at 6 bits); a name
 //! plus a number, shared words and weaker similarity need corroboration.
 
 use time::Duration;
