@@ -79,6 +79,7 @@ def main():
     ap.add_argument("--scan", required=True)
     ap.add_argument("--limit", required=True)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--warmup", type=int, default=1, help="unmeasured runs per case (default 1)")
     ap.add_argument("--skip-slow", action="store_true", help="skip hashdeep -j0 (single core)")
     args = ap.parse_args()
 
@@ -104,11 +105,12 @@ def main():
         cases.append((f"vigil scan, {t} thread(s), digests+type+PDQ", [args.scan, args.folder, "--threads", str(t)]))
         cases.append((f"vigil scan, {t} thread(s), digests+type, no PDQ", [args.scan, args.folder, "--threads", str(t), "--no-pdq"]))
 
-    print("\n## Scan runs (median of %d after one warm-up)\n" % args.runs)
+    print(f"\n## Scan runs (median of {args.runs} after {args.warmup} warm-up run(s))\n")
     print("| tool | wall s | CPU s | others' cores | MB/s wall | files/s wall | MB per CPU-s |")
     print("|---|---|---|---|---|---|---|")
     for label, cmd in cases:
-        run(cmd)  # warm-up
+        for _ in range(args.warmup):
+            run(cmd)
         rows = [run(cmd) for _ in range(args.runs)]
         wall = statistics.median(r[0] for r in rows)
         cpu = statistics.median(r[1] for r in rows)

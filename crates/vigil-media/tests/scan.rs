@@ -555,3 +555,46 @@ fn hash_images_lists_images_in_order() {
         }
     }
 }
+
+#[test]
+fn vanished_truncated_and_bomb_images_are_per_file_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    let png = encode(&gradient(320, 240), ImageFormat::Png);
+    write(&root, "whole.png", &png);
+    let small = encode(&noise_image(100, 100, 5), ImageFormat::Png); // under the pixel cap
+    write(&root, "truncated.png", &small[..small.len() / 2]);
+    write(&root, "gone.bin", b"deleted before it is read");
+    write(&root, "after.txt", b"still scanned\n");
+    // The skip predicate runs right before an entry is processed: deleting
+    // the file there reproduces a file vanishing between listing and reading.
+    let victim = root.join("gone.bin");
+    let scanner = Scanner::new(ScanOptions {
+        decode_limits: DecodeLimits {
+            max_pixels: 320 * 240 - 1,
+        },
+        ..opts(1)
+    })
+    .with_skip(move |p| {
+        if p.as_bytes() == b"gone.bin" {
+            fs::remove_file(&victim).unwrap();
+        }
+        false
+    });
+    let (recs, summary) = scan_all(&scanner, &root);
+    assert_eq!(summary.files, 4);
+    assert_eq!(summary.errors, 3);
+
+    let gone = &recs[&b"gone.bin"[..]];
+    assert_eq!(gone.error.as_ref().unwrap().kind, ErrorKind::Vanished);
+    assert!(gone.digests.is_none());
+
+    let bomb = &recs[&b"whole.png"[..]];
+    assert_eq!(bomb.error.as_ref().unwrap().kind, ErrorKind::ImageTooLarge);
+    assert!(bomb.pdq.is_none() && bomb.digests.is_some());
+
+    let cut = &recs[&b"truncated.png"[..]];
+    assert!(cut.pdq.is_none() && cut.digests.is_some());
+    assert_eq!(cut.error.as_ref().unwrap().kind, ErrorKind::ImageCorrupt);
+    assert!(recs[&b"after.txt"[..]].error.is_none());
+}
