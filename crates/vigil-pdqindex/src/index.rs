@@ -304,9 +304,8 @@ impl PdqIndex {
 
         // Counting sort of the rows by key0: the free table needs no ids.
         let mut free_dir = vec![0u32; nb + 1];
-        let keys: Vec<u32> = rows_in.iter().map(|l| layout.key0(l)).collect();
-        for &k in &keys {
-            free_dir[k as usize + 1] += 1;
+        for l in &rows_in {
+            free_dir[layout.key0(l) as usize + 1] += 1;
         }
         for i in 0..nb {
             free_dir[i + 1] += free_dir[i];
@@ -314,13 +313,12 @@ impl PdqIndex {
         let mut pos = free_dir[..nb].to_vec();
         let mut rows: Vec<Lanes> = crate::mem::zeroed(n);
         let mut ids = vec![0i64; n];
-        for ((l, id), &k) in rows_in.into_iter().zip(ids_in).zip(&keys) {
-            let p = &mut pos[k as usize];
+        for (l, id) in rows_in.into_iter().zip(ids_in) {
+            let p = &mut pos[layout.key0(&l) as usize];
             rows[*p as usize] = l;
             ids[*p as usize] = id;
             *p += 1;
         }
-        drop(keys);
         drop(pos);
 
         let built: Vec<(Vec<u32>, PermTable)> = (0..PERM_TABLES)
@@ -899,16 +897,19 @@ pub(crate) fn ext_bytes(layout: &Layout, rows: &[Lanes]) -> Vec<u8> {
 fn build_table(layout: &Layout, rows: &[Lanes], j: usize) -> (Vec<u32>, PermTable) {
     let nb = layout.buckets();
     let mut dir = vec![0u32; nb + 1];
-    let keys: Vec<(u32, u32)> = rows.iter().map(|l| layout.perm_key(l, j)).collect();
-    for &(hi, _) in &keys {
-        dir[hi as usize + 1] += 1;
+    // Keys are recomputed in the second pass rather than kept: a key
+    // vector per table (8 B/hash, in rayon's thread arenas) would stay in
+    // the allocator's heap after the build and inflate the process RSS.
+    for l in rows {
+        dir[layout.perm_key(l, j).0 as usize + 1] += 1;
     }
     for i in 0..nb {
         dir[i + 1] += dir[i];
     }
     let mut pos = dir[..nb].to_vec();
     let mut entries: Vec<u32> = crate::mem::zeroed(rows.len());
-    for (row, &(hi, lo)) in keys.iter().enumerate() {
+    for (row, l) in rows.iter().enumerate() {
+        let (hi, lo) = layout.perm_key(l, j);
         let p = &mut pos[hi as usize];
         entries[*p as usize] = row as u32 | ((u64::from(lo) << layout.row_bits) as u32);
         *p += 1;
