@@ -12,6 +12,7 @@ use vigil_pdq::PdqOutput;
 use walkdir::WalkDir;
 
 use crate::content::{ReadPlan, read_content};
+use crate::rawpath::RawPath;
 use crate::readonly::open_evidence;
 use crate::record::RecordError;
 use crate::scan::{ScanError, ScanOptions};
@@ -21,6 +22,21 @@ use crate::scan::{ScanError, ScanOptions};
 pub struct ImageHash {
     pub path: PathBuf,
     pub result: Result<PdqOutput, RecordError>,
+}
+
+impl ImageHash {
+    /// `hash,quality,path`, the line format of Meta's `pdq-photo-hasher`,
+    /// with the path in [`RawPath`]'s one-line text form (so a newline in a
+    /// file name cannot split the line). `None` when there is no hash.
+    pub fn csv_line(&self) -> Option<String> {
+        let out = self.result.as_ref().ok()?;
+        Some(format!(
+            "{},{},{}",
+            out.hash,
+            out.quality,
+            RawPath::from_path(&self.path)
+        ))
+    }
 }
 
 /// Files handed to the thread pool at a time: large enough to keep both

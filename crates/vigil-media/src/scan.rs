@@ -245,9 +245,7 @@ impl Scanner {
     fn walker(&self, root: &Path) -> walkdir::IntoIter {
         WalkDir::new(root)
             .follow_links(false)
-            // The root is the examiner's choice (often a mount point or a
-            // symlink to one); everything below it is evidence, never followed.
-            .follow_root_links(true)
+            .follow_root_links(false) // already resolved by `resolve_root`
             .same_file_system(self.opts.one_file_system)
             .into_iter()
     }
@@ -260,7 +258,7 @@ impl Scanner {
     /// regular file, no opens, no reads. Also stores the totals in
     /// [`Scanner::progress`].
     pub fn count(&self, root: &Path) -> Result<CountSummary, ScanError> {
-        check_root(root)?;
+        let root = &resolve_root(root)?;
         let mut sum = CountSummary::default();
         for entry in self.walker(root) {
             let Ok(entry) = entry else {
@@ -296,7 +294,7 @@ impl Scanner {
         F: FnMut(FileRecord) -> R,
         R: SinkResult,
     {
-        check_root(root)?;
+        let root = &resolve_root(root)?;
         let started = Instant::now();
         self.progress.reset_done();
         let walker = Mutex::new(self.walker(root));
@@ -402,13 +400,15 @@ impl Scanner {
     }
 }
 
-fn check_root(root: &Path) -> Result<(), ScanError> {
-    fs::metadata(root)
-        .map(drop)
-        .map_err(|source| ScanError::Root {
-            path: root.to_path_buf(),
-            source,
-        })
+/// The root with its own symlinks resolved: the examiner's choice of root
+/// (often a symlink to a mount point) is honoured, while nothing below it is
+/// ever followed. A root that is a symlink to a file is reported under the
+/// target's name.
+fn resolve_root(root: &Path) -> Result<PathBuf, ScanError> {
+    fs::canonicalize(root).map_err(|source| ScanError::Root {
+        path: root.to_path_buf(),
+        source,
+    })
 }
 
 /// The path below the root; a root that is a file is named by its file name.

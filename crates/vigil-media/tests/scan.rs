@@ -515,6 +515,15 @@ fn a_root_that_is_a_file_is_one_record() {
         recs.keys().collect::<Vec<_>>(),
         vec![&b"single.bin".to_vec()]
     );
+    // A root given as a symlink (e.g. to a mount point) is followed, once.
+    fs::create_dir(dir.path().join("mnt")).unwrap();
+    write(dir.path(), "mnt/inside.bin", b"x");
+    symlink(dir.path().join("mnt"), dir.path().join("evidence")).unwrap();
+    let (recs, _) = scan_all(&Scanner::new(opts(1)), &dir.path().join("evidence"));
+    assert_eq!(
+        recs.keys().collect::<Vec<_>>(),
+        vec![&b"inside.bin".to_vec()]
+    );
     let missing = Scanner::new(opts(1)).scan(&dir.path().join("nope"), |_r: FileRecord| {});
     assert!(matches!(missing, Err(ScanError::Root { .. })));
 }
@@ -545,6 +554,13 @@ fn hash_images_lists_images_in_order() {
             link,
         ]
     );
+    let line = got[0].csv_line().unwrap();
+    let pdq = got[0].result.as_ref().unwrap();
+    assert_eq!(
+        line,
+        format!("{},{},{}", pdq.hash, pdq.quality, names[0].display())
+    );
+    assert!(got[4].csv_line().is_none(), "broken.png has no hash line");
     for h in &got {
         let bytes = fs::read(&h.path).unwrap();
         let direct = vigil_pdq::hash_image_bytes(&bytes, &DecodeLimits::default());
