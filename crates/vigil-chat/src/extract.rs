@@ -427,9 +427,24 @@ pub fn extract(log: &ParsedLog) -> Vec<Identifier> {
     out
 }
 
-fn ip_of_host(host: &str) -> Option<String> {
+re!(
+    HOST_EMBEDDED_V4,
+    r"(?:^|[^0-9])(\d{1,3})[-.](\d{1,3})[-.](\d{1,3})[-.](\d{1,3})(?:[^0-9]|$)"
+);
+
+/// The address of a hostmask host: the host itself when it is an IP, or an
+/// IPv4 address spelled into an ISP's reverse-DNS name
+/// (`dsl-192-0-2-10.example.net`), reported with detail `hostname`.
+fn ip_of_host(host: &str) -> Option<(String, &'static str)> {
     let h = host.trim_start_matches('~');
-    h.parse::<IpAddr>().ok().map(|ip| ip.to_string())
+    if let Ok(ip) = h.parse::<IpAddr>() {
+        return Some((ip.to_string(), if ip.is_ipv4() { "ipv4" } else { "ipv6" }));
+    }
+    let c = HOST_EMBEDDED_V4.captures(h)?;
+    let ip = format!("{}.{}.{}.{}", &c[1], &c[2], &c[3], &c[4]);
+    ip.parse::<std::net::Ipv4Addr>()
+        .ok()
+        .map(|ip| (ip.to_string(), "hostname"))
 }
 
 /// Identifiers of one event, appended to `out`.
@@ -459,15 +474,14 @@ pub fn extract_event(e: &Event, out: &mut Vec<Identifier>) {
         EventKind::Join { user: Some(u), .. }
         | EventKind::Part { user: Some(u), .. }
         | EventKind::Quit { user: Some(u), .. } => {
-            if let Some(ip) = ip_of_host(&u.host) {
-                let v4 = !ip.contains(':');
+            if let Some((ip, detail)) = ip_of_host(&u.host) {
                 add(
                     IdentifierKind::Ip,
                     ip,
                     &u.host,
                     true,
                     Source::Hostmask,
-                    Some(if v4 { "ipv4" } else { "ipv6" }.into()),
+                    Some(detail.into()),
                 );
             }
         }
@@ -589,6 +603,28 @@ mod tests {
             "{:?}",
             kinds("meet at 14:21:09 on 2009-03-02, 150 files")
         );
+    }
+
+    #[test]
+    fn hostmask_addresses() {
+        assert_eq!(
+            ip_of_host("~198.51.100.7"),
+            Some(("198.51.100.7".into(), "ipv4"))
+        );
+        assert_eq!(
+            ip_of_host("dsl-192-0-2-10.dyn.example.net"),
+            Some(("192.0.2.10".into(), "hostname"))
+        );
+        assert_eq!(
+            ip_of_host("2001:db8::1"),
+            Some(("2001:db8::1".into(), "ipv6"))
+        );
+        assert_eq!(
+            ip_of_host("gateway/web/example/ip.203.0.113.9"),
+            Some(("203.0.113.9".into(), "hostname"))
+        );
+        assert_eq!(ip_of_host("user-999-1-1-1.example.net"), None);
+        assert_eq!(ip_of_host("cloaked-4F2A.example.net"), None);
     }
 
     #[test]

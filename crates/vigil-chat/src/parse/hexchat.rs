@@ -67,6 +67,9 @@ pub fn parse_line(raw: &str) -> Line {
         return Line::Bad("no HexChat timestamp");
     }
     let (ts, rest) = line.split_at(16);
+    if !ts.is_ascii() {
+        return Line::Bad("no HexChat timestamp");
+    }
     let (Some(month), Some(day), Some(time)) = (
         month_from_abbr(&ts[..3]),
         ts[4..6].trim().parse::<u8>().ok(),
