@@ -4,7 +4,7 @@ renders (no people) from Debian wallpaper packages, cropped, resized and
 re-encoded with Pillow to JPEGs of 1-6 MP with mixed chroma subsampling,
 about 15 % progressive. Written to a temp dir, never committed.
 
-Usage: make_corpus.py OUT_DIR [COUNT]
+Usage: make_corpus.py OUT_DIR [COUNT] [MIN_MP MAX_MP]   (default 200, 1 6)
 
 Sources: `apt-get download` of mate-backgrounds, ukui-wallpapers,
 lomiri-wallpapers-20.04 and gnome-backgrounds (Debian 12), unpacked with
@@ -51,6 +51,8 @@ def fetch_sources(work):
 def main():
     out = sys.argv[1]
     count = int(sys.argv[2]) if len(sys.argv) > 2 else 200
+    lo_mp = float(sys.argv[3]) if len(sys.argv) > 3 else 1.0
+    hi_mp = float(sys.argv[4]) if len(sys.argv) > 4 else 6.0
     os.makedirs(out, exist_ok=True)
     rng = random.Random(20261129)
     with tempfile.TemporaryDirectory() as work:
@@ -65,7 +67,7 @@ def main():
                 cache.clear()
                 cache[src] = Image.open(src).convert("RGB")
             im = cache[src]
-            mp = rng.uniform(1.0, 6.0)
+            mp = rng.uniform(lo_mp, hi_mp)
             aspect = rng.choice([4 / 3, 3 / 2, 16 / 9, 3 / 4, 2 / 3, 1.0])
             # Random crop of at least half the source, then resize to target.
             cw = rng.randint(im.width // 2, im.width)

@@ -80,16 +80,22 @@ impl Sampled {
     /// right for colour; the value itself for grey (which is *not* the
     /// colour formula with R=G=B: that is off by one ulp for some values).
     pub fn luma(&self) -> Vec<f32> {
+        let mut out = vec![0f32; self.width * self.height];
         match self.channels {
-            1 => self.data.iter().map(|&v| f32::from(v)).collect(),
-            _ => self
-                .data
-                .chunks_exact(3)
-                .map(|p| {
-                    LUMA_R * f32::from(p[0]) + LUMA_G * f32::from(p[1]) + LUMA_B * f32::from(p[2])
-                })
-                .collect(),
+            1 => {
+                for (o, &v) in out.iter_mut().zip(&self.data) {
+                    *o = f32::from(v);
+                }
+            }
+            _ => {
+                for (o, p) in out.iter_mut().zip(self.data.chunks_exact(3)) {
+                    *o = LUMA_R * f32::from(p[0])
+                        + LUMA_G * f32::from(p[1])
+                        + LUMA_B * f32::from(p[2]);
+                }
+            }
         }
+        out
     }
 }
 

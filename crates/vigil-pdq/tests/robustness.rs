@@ -235,3 +235,25 @@ fn png_decoding_equals_hashing_the_same_pixels() {
         hash_gray8(w, h, &grey).unwrap()
     );
 }
+
+#[test]
+fn hash_many_equals_one_by_one_in_order() {
+    let files = [
+        data("misc-images/wee.jpg"),
+        b"not an image".to_vec(),
+        data("reg-test-input/labelme-subset/q0003.jpg"),
+        data("misc-images/c.png"),
+    ];
+    let refs: Vec<&[u8]> = files.iter().map(Vec::as_slice).collect();
+    let limits = DecodeLimits::default();
+    let many = vigil_pdq::hash_many(&refs, &limits);
+    assert_eq!(many.len(), 4);
+    for (m, f) in many.iter().zip(&files) {
+        match (m, hash_image_bytes(f, &limits)) {
+            (Ok(a), Ok(b)) => assert_eq!(*a, b),
+            (Err(_), Err(_)) => {}
+            (a, b) => panic!("parallel {a:?} vs sequential {b:?}"),
+        }
+    }
+    assert!(many[1].is_err() && many[0].is_ok());
+}
