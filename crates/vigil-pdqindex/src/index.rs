@@ -269,6 +269,8 @@ fn isa() -> Isa {
 struct Scratch {
     hits: Vec<(u32, u32)>,
     cands: Vec<u32>,
+    /// Bucket ranges of the current probe pass.
+    ranges: Vec<(u32, u32, u32)>,
     /// Probe the tables even where the cost model prefers a scan (tests).
     force_index: bool,
 }
@@ -682,6 +684,7 @@ impl PdqIndex {
                 let hits = &mut s.hits;
                 let qext = lay.ext0(q);
                 probe(
+                    &mut s.ranges,
                     self.dir(0),
                     &self.ext,
                     lay.key0(q),
@@ -712,6 +715,7 @@ impl PdqIndex {
                 let (qhi, qlo) = lay.perm_key(q, j);
                 let cands = &mut s.cands;
                 probe(
+                    &mut s.ranges,
                     self.dir(j + 1),
                     &table.entries,
                     qhi,
@@ -917,12 +921,15 @@ fn build_table(layout: &Layout, rows: &[Lanes], j: usize) -> (Vec<u32>, PermTabl
     (dir, PermTable { entries })
 }
 
-/// Visits the buckets `qkey ^ mask` for every mask, with a two-stage software
-/// prefetch pipeline (directory slot `3*AHEAD` masks ahead, bucket data
-/// `AHEAD` ahead): each visit is a random access into a multi-megabyte
-/// array, so overlapping the misses is what makes probing cheap.
+/// Visits the non-empty buckets `qkey ^ mask` for every mask. Each visit is
+/// a random access into a multi-megabyte array, so the work is split in two
+/// tight passes whose loads are independent of each other — first every
+/// directory slot (prefetched `AHEAD` masks ahead), then every bucket
+/// (prefetched `AHEAD` buckets ahead) — letting the core keep many misses in
+/// flight instead of one dependent directory → bucket chain per probe.
 #[inline(always)]
 fn probe<T>(
+    ranges: &mut Vec<(u32, u32, u32)>,
     dir: &[u32],
     data: &[T],
     qkey: u32,
@@ -930,18 +937,23 @@ fn probe<T>(
     mut f: impl FnMut(u32, &[T], usize),
 ) {
     const AHEAD: usize = 16;
-    let n = masks.len();
-    for v in 0..n {
-        if let Some(&m) = masks.get(v + 3 * AHEAD) {
-            prefetch(dir.as_ptr().wrapping_add((qkey ^ m) as usize));
+    ranges.clear();
+    for (v, &m) in masks.iter().enumerate() {
+        if let Some(&next) = masks.get(v + AHEAD) {
+            prefetch(dir.as_ptr().wrapping_add((qkey ^ next) as usize));
         }
-        if let Some(&m) = masks.get(v + AHEAD) {
-            let s = dir[(qkey ^ m) as usize];
-            prefetch(data.as_ptr().wrapping_add(s as usize));
+        let k = (qkey ^ m) as usize;
+        let (s, e) = (dir[k], dir[k + 1]);
+        if s < e {
+            ranges.push((m, s, e));
         }
-        let k = (qkey ^ masks[v]) as usize;
-        let (s, e) = (dir[k] as usize, dir[k + 1] as usize);
-        f(masks[v], &data[s..e], s);
+    }
+    for (v, &(m, s, e)) in ranges.iter().enumerate() {
+        if let Some(&(_, next, _)) = ranges.get(v + AHEAD) {
+            prefetch(data.as_ptr().wrapping_add(next as usize));
+        }
+        let (s, e) = (s as usize, e as usize);
+        f(m, &data[s..e], s);
     }
 }
 
