@@ -10,8 +10,8 @@
 //!
 //! * **Bit-exact.** For every file in Meta's test set the hash, quality and
 //!   all eight dihedral hashes equal the reference's (tested row by row
-//!   against `shared/pdq-reference/generated`). JPEG pixels come from
-//!   libjpeg-turbo itself (islow IDCT, fancy upsampling), other formats are
+//!   against `shared/pdq-reference/generated`). JPEG pixels equal
+//!   libjpeg-turbo's (islow IDCT, fancy upsampling), other formats are
 //!   lossless and decoded by the `image` crate.
 //! * **EXIF orientation is reported, never applied** (the reference ignores
 //!   it; applying it would change the hash of every rotated phone photo).
@@ -19,7 +19,18 @@
 //!   cached, written or copied out. Only hashes and metadata leave.
 //! * **Untrusted input.** Dimensions are checked against [`DecodeLimits`]
 //!   from the header before any image-sized allocation; corrupt or truncated
-//!   files give [`PdqError`], never a panic or a process abort.
+//!   files give [`PdqError`], never a panic or a process abort. Peak memory
+//!   for a JPEG is libjpeg's coefficient buffer (2 bytes per sample, at most
+//!   6 bytes per pixel), capped inside libjpeg as well.
+//!
+//! How JPEGs are decoded (the hot path): libjpeg-turbo's C decoder (vendored
+//! by `mozjpeg-sys`, built with `cc` only) entropy-decodes to DCT
+//! coefficients, then `coef` rebuilds only the pixels the 512x512 sample
+//! reads, with libjpeg's exact integer IDCT, fancy upsampling and colour
+//! tables. Layouts it does not reproduce (CMYK, exotic sampling factors,
+//! progressive files that libjpeg would block-smooth) go through libjpeg's
+//! full decode instead. Both paths are tested pixel-for-pixel against
+//! libjpeg's own output.
 
 mod coef;
 mod core;
