@@ -257,3 +257,13 @@ fn hash_many_equals_one_by_one_in_order() {
     }
     assert!(many[1].is_err() && many[0].is_ok());
 }
+
+#[test]
+fn cmyk_jpeg_is_refused_not_guessed() {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/cmyk-96x64.jpg");
+    let bytes = fs::read(p).unwrap();
+    assert!(matches!(
+        hash_image_bytes(&bytes, &DecodeLimits::default()),
+        Err(PdqError::UnsupportedColorSpace(_))
+    ));
+}
