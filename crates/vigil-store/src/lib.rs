@@ -32,6 +32,7 @@ use sqlx::{AnyPool, Executor};
 pub use audit::{AuditEntry, AuditFilter, AuditVerification, Origin};
 pub use backup::{BackupSummary, RestoreSummary, backup_columns};
 pub use error::StoreError;
+pub use hashsets::*;
 pub use records::*;
 pub use schema::SCHEMA_VERSION;
 pub use vigil_domain::Principal;
