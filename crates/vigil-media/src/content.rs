@@ -11,7 +11,9 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use vigil_pdq::{DecodeLimits, PdqError, PdqOutput};
 
-use crate::digest::{Digests, MultiHasher, digest_bytes};
+use vigil_domain::{Sha1, Sha256};
+
+use crate::digest::{Digests, MultiHasher, digest_bytes, sha_pair};
 use crate::magic::{self, FileType, HEAD_LEN};
 use crate::readonly::read_full;
 use crate::record::{ErrorKind, RecordError};
@@ -23,6 +25,9 @@ pub(crate) struct ReadPlan {
     pub max_image_bytes: u64,
     pub decode_limits: DecodeLimits,
     pub pdq: bool,
+    /// Files read whole and at most this long get SHA-1/SHA-256 only and
+    /// leave their bytes in the buffer for a batched MD5 (0: never).
+    pub defer_md5_max: usize,
 }
 
 /// What reading one file produced.
@@ -30,6 +35,9 @@ pub(crate) struct ReadPlan {
 pub(crate) struct Content {
     pub file_type: Option<FileType>,
     pub digests: Option<Digests>,
+    /// Instead of `digests`: SHA-1 and SHA-256 done, MD5 left to the caller
+    /// over `buf[..bytes_read]`.
+    pub pending_md5: Option<(Sha1, Sha256)>,
     pub pdq: Option<PdqOutput>,
     /// At most one error is reported; an I/O error wins over a PDQ error.
     pub error: Option<RecordError>,
@@ -87,7 +95,11 @@ pub(crate) fn read_content(
     }
 
     if whole_in_memory {
-        out.digests = Some(digest_bytes(&buf[..total]));
+        if total <= plan.defer_md5_max {
+            out.pending_md5 = Some(sha_pair(&buf[..total]));
+        } else {
+            out.digests = Some(digest_bytes(&buf[..total]));
+        }
         out.bytes_read = total as u64;
         if wants_pdq && total as u64 <= plan.max_image_bytes {
             match run_pdq(&buf[..total], &plan.decode_limits) {

@@ -51,6 +51,21 @@ impl MultiHasher {
     }
 }
 
+/// SHA-1 and SHA-256 of a buffer whose MD5 is computed elsewhere (batched
+/// in lanes, see `md5lanes`).
+pub(crate) fn sha_pair(data: &[u8]) -> (Sha1, Sha256) {
+    let mut sha1 = sha1::Sha1::new();
+    let mut sha256 = sha2::Sha256::new();
+    for block in data.chunks(SUB_BLOCK) {
+        sha1.update(block);
+        sha256.update(block);
+    }
+    (
+        Sha1(sha1.finalize().into()),
+        Sha256(sha256.finalize().into()),
+    )
+}
+
 /// Digests of an in-memory buffer.
 pub fn digest_bytes(data: &[u8]) -> Digests {
     let mut h = MultiHasher::new();

@@ -44,6 +44,7 @@ mod content;
 pub mod digest;
 mod images;
 pub mod magic;
+mod md5lanes;
 mod rawpath;
 mod readonly;
 mod record;

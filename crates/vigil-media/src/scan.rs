@@ -9,6 +9,7 @@
 
 use std::fs;
 use std::io;
+use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -19,7 +20,11 @@ use std::time::{Duration, Instant};
 use vigil_pdq::DecodeLimits;
 use walkdir::WalkDir;
 
+use vigil_domain::{Sha1, Sha256};
+
 use crate::content::{ReadPlan, read_content};
+use crate::digest::Digests;
+use crate::md5lanes::{lanes_available, md5_many};
 use crate::rawpath::RawPath;
 use crate::readonly::open_evidence;
 use crate::record::{EntryKind, ErrorKind, FileRecord, RecordError};
@@ -75,6 +80,7 @@ impl ScanOptions {
             max_image_bytes: self.max_image_bytes,
             decode_limits: self.decode_limits,
             pdq: self.pdq,
+            defer_md5_max: 0,
         }
     }
 }
@@ -298,7 +304,10 @@ impl Scanner {
         let started = Instant::now();
         self.progress.reset_done();
         let walker = Mutex::new(self.walker(root));
-        let plan = self.opts.read_plan();
+        let plan = ReadPlan {
+            defer_md5_max: if lanes_available() { DEFER_MD5_MAX } else { 0 },
+            ..self.opts.read_plan()
+        };
         let mut summary = ScanSummary::default();
         let mut sink_error = None;
 
@@ -355,16 +364,24 @@ impl Scanner {
         tx: SyncSender<FileRecord>,
     ) {
         let mut buf = Vec::new();
+        let mut batch = Md5Batch::default();
         let on_bytes = |n: u64| {
             self.progress.bytes_done.fetch_add(n, Ordering::Relaxed);
+        };
+        let send = |record: FileRecord| -> bool {
+            self.progress.files_done.fetch_add(1, Ordering::Relaxed);
+            if record.error.is_some() {
+                self.progress.errors.fetch_add(1, Ordering::Relaxed);
+            }
+            tx.send(record).is_ok()
         };
         while !self.progress.is_cancelled() {
             // A panic elsewhere while holding the lock cannot leave the
             // walker in a state worse than "some entries not visited".
             let next = walker.lock().unwrap_or_else(|p| p.into_inner()).next();
-            let record = match next {
+            let processed = match next {
                 None => break,
-                Some(Err(e)) => walk_error_record(root, &e),
+                Some(Err(e)) => Processed::done(walk_error_record(root, &e)),
                 Some(Ok(entry)) => {
                     if entry.file_type().is_dir() {
                         continue;
@@ -385,18 +402,22 @@ impl Scanner {
                             ErrorKind::Internal,
                             "internal error (panic) while processing this entry",
                         ));
-                        r
+                        Processed::done(r)
                     })
                 }
             };
-            self.progress.files_done.fetch_add(1, Ordering::Relaxed);
-            if record.error.is_some() {
-                self.progress.errors.fetch_add(1, Ordering::Relaxed);
-            }
-            if tx.send(record).is_err() {
-                break; // the sink side stopped
+            let sent = match processed.pending_md5 {
+                None => send(processed.record),
+                Some(shas) => {
+                    batch.push(processed.record, shas, &buf[..processed.len]);
+                    !batch.is_full() || batch.flush(&send)
+                }
+            };
+            if !sent {
+                return; // the sink side stopped
             }
         }
+        batch.flush(&send);
     }
 }
 
@@ -454,19 +475,21 @@ pub(crate) fn process_entry(
     plan: &ReadPlan,
     buf: &mut Vec<u8>,
     on_bytes: &dyn Fn(u64),
-) -> FileRecord {
+) -> Processed {
     if !listed_as_file {
-        return describe_without_opening(abs, rel);
+        return Processed::done(describe_without_opening(abs, rel));
     }
     let mut file = match open_evidence(abs) {
         Ok(f) => f,
-        Err(e) if is_symlink_refusal(&e) => return describe_without_opening(abs, rel),
+        Err(e) if is_symlink_refusal(&e) => {
+            return Processed::done(describe_without_opening(abs, rel));
+        }
         Err(e) => {
             let mut rec = describe_without_opening(abs, rel);
             if rec.error.is_none() {
                 rec.error = Some(RecordError::io("cannot open", &e));
             }
-            return rec;
+            return Processed::done(rec);
         }
     };
     let meta = match file.metadata() {
@@ -474,7 +497,7 @@ pub(crate) fn process_entry(
         Err(e) => {
             let mut rec = FileRecord::bare(rel, EntryKind::File);
             rec.error = Some(RecordError::io("cannot stat opened file", &e));
-            return rec;
+            return Processed::done(rec);
         }
     };
     let mut rec = FileRecord::bare(rel, EntryKind::from_file_type(meta.file_type()));
@@ -482,14 +505,83 @@ pub(crate) fn process_entry(
     if rec.kind != EntryKind::File {
         // Swapped for a FIFO or device after listing: opened non-blocking,
         // now closed without a read.
-        return rec;
+        return Processed::done(rec);
     }
     let content = read_content(&mut file, meta.len(), plan, buf, on_bytes);
     rec.file_type = content.file_type;
     rec.digests = content.digests;
     rec.pdq = content.pdq;
     rec.error = content.error;
-    rec
+    Processed {
+        record: rec,
+        pending_md5: content.pending_md5,
+        len: usize::try_from(content.bytes_read).unwrap_or(usize::MAX),
+    }
+}
+
+/// One processed entry; with `pending_md5`, its bytes are in the worker's
+/// buffer (`buf[..len]`) and its MD5 is still to be computed.
+pub(crate) struct Processed {
+    record: FileRecord,
+    pending_md5: Option<(Sha1, Sha256)>,
+    len: usize,
+}
+
+impl Processed {
+    fn done(record: FileRecord) -> Self {
+        Self {
+            record,
+            pending_md5: None,
+            len: 0,
+        }
+    }
+}
+
+/// Files whose MD5 waits for a batch (see `md5lanes`). Their bytes are
+/// copied into one arena, so the worker's read buffer is free for the next
+/// file; the arena is bounded, so memory stays bounded.
+#[derive(Default)]
+struct Md5Batch {
+    arena: Vec<u8>,
+    items: Vec<(FileRecord, (Sha1, Sha256), Range<usize>)>,
+}
+
+/// Batch limits: enough files to keep 16 lanes busy, few enough bytes to
+/// stay in L2/L3-sized territory and to keep records flowing.
+const BATCH_FILES: usize = 256;
+const BATCH_BYTES: usize = 32 << 20;
+/// Largest file whose MD5 is batched: a bigger one would dominate the batch
+/// and run alone in its lane.
+pub(crate) const DEFER_MD5_MAX: usize = 2 << 20;
+
+impl Md5Batch {
+    fn push(&mut self, record: FileRecord, shas: (Sha1, Sha256), bytes: &[u8]) {
+        let start = self.arena.len();
+        self.arena.extend_from_slice(bytes);
+        self.items.push((record, shas, start..self.arena.len()));
+    }
+
+    fn is_full(&self) -> bool {
+        self.items.len() >= BATCH_FILES || self.arena.len() >= BATCH_BYTES
+    }
+
+    /// Completes every record's digests and sends them; false once the sink
+    /// side has stopped.
+    fn flush(&mut self, send: &dyn Fn(FileRecord) -> bool) -> bool {
+        let slices: Vec<&[u8]> = self
+            .items
+            .iter()
+            .map(|(_, _, r)| &self.arena[r.clone()])
+            .collect();
+        let md5s = md5_many(&slices);
+        let mut ok = true;
+        for ((mut record, (sha1, sha256), _), md5) in self.items.drain(..).zip(md5s) {
+            record.digests = Some(Digests { md5, sha1, sha256 });
+            ok = ok && send(record);
+        }
+        self.arena.clear();
+        ok
+    }
 }
 
 fn is_symlink_refusal(e: &io::Error) -> bool {
