@@ -924,8 +924,8 @@ fn build_table(layout: &Layout, rows: &[Lanes], j: usize) -> (Vec<u32>, PermTabl
 /// Visits the non-empty buckets `qkey ^ mask` for every mask. Each visit is
 /// a random access into a multi-megabyte array, so the work is split in two
 /// tight passes whose loads are independent of each other — first every
-/// directory slot (prefetched `AHEAD` masks ahead), then every bucket
-/// (prefetched `AHEAD` buckets ahead) — letting the core keep many misses in
+/// directory slot (prefetched `DIR_AHEAD` masks ahead), then every bucket
+/// (prefetched `DATA_AHEAD` buckets ahead) — letting the core keep many misses in
 /// flight instead of one dependent directory → bucket chain per probe.
 #[inline(always)]
 fn probe<T>(
@@ -936,10 +936,13 @@ fn probe<T>(
     masks: &[u32],
     mut f: impl FnMut(u32, &[T], usize),
 ) {
-    const AHEAD: usize = 16;
+    // Distances measured at 10 M on a loaded host (DRAM latency ~200 ns
+    // against ~25 instructions of work per bucket).
+    const DIR_AHEAD: usize = 32;
+    const DATA_AHEAD: usize = 48;
     ranges.clear();
     for (v, &m) in masks.iter().enumerate() {
-        if let Some(&next) = masks.get(v + AHEAD) {
+        if let Some(&next) = masks.get(v + DIR_AHEAD) {
             prefetch(dir.as_ptr().wrapping_add((qkey ^ next) as usize));
         }
         let k = (qkey ^ m) as usize;
@@ -949,8 +952,10 @@ fn probe<T>(
         }
     }
     for (v, &(m, s, e)) in ranges.iter().enumerate() {
-        if let Some(&(_, next, _)) = ranges.get(v + AHEAD) {
+        if let Some(&(_, next, end)) = ranges.get(v + DATA_AHEAD) {
+            // first and last element: a bucket often straddles two lines
             prefetch(data.as_ptr().wrapping_add(next as usize));
+            prefetch(data.as_ptr().wrapping_add(end as usize - 1));
         }
         let (s, e) = (s as usize, e as usize);
         f(m, &data[s..e], s);

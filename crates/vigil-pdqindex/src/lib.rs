@@ -28,6 +28,11 @@
 //!   directory buckets within radius `t` of the query and filters the
 //!   entries of each bucket on the inline bits with a popcount (SIMD), so
 //!   only ~250 hashes per table and query at 10 M need a random row read.
+//! * **Probing** runs in two passes per table — all directory slots, then
+//!   all buckets, each with software prefetch — so the core keeps many
+//!   independent misses in flight; candidates from the tables are verified
+//!   in a third pass with the same pattern (+15 % at 10 M, +40 % at 1 M over
+//!   a single interleaved pipeline).
 //! * **Radii**: with 8 substrings, any hash within `r` is within `t_i` of the
 //!   query on some substring as soon as `Σ t_i ≥ r + 1 − 8` (a substring that
 //!   is not probed counts `t_i = −1`). At `r = 31` every substring is probed
