@@ -209,6 +209,15 @@ async fn malformed_sets_keep_valid_entries_or_refuse_everything() {
     }
 }
 
+/// One synthetic evidence row: path, MD5, PDQ, quality, error.
+type Item = (
+    &'static str,
+    Option<Md5>,
+    Option<PdqHash>,
+    Option<i64>,
+    Option<&'static str>,
+);
+
 /// Deterministic pseudo-random PDQ hashes (xorshift).
 fn hash(seed: u64) -> PdqHash {
     let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
@@ -224,8 +233,8 @@ fn hash(seed: u64) -> PdqHash {
 
 fn flip(h: PdqHash, bits: usize) -> PdqHash {
     let mut o = h.0;
-    for i in 0..bits {
-        o[i] ^= 1;
+    for byte in o.iter_mut().take(bits) {
+        *byte ^= 1;
     }
     PdqHash(o)
 }
@@ -316,7 +325,7 @@ async fn matching_and_triage_summary() {
             dihedral: Some(vec![hash(77), flip(hash(2), 1)]),
         };
         let plain = store
-            .match_hashes(&p, &[q.clone()], &MatchOptions::default())
+            .match_hashes(&p, std::slice::from_ref(&q), &MatchOptions::default())
             .await
             .unwrap();
         assert!(plain[0].matches.is_empty());
@@ -359,13 +368,7 @@ async fn matching_and_triage_summary() {
             "id",
         )
         .unwrap();
-        let items: Vec<(
-            &str,
-            Option<Md5>,
-            Option<PdqHash>,
-            Option<i64>,
-            Option<&str>,
-        )> = vec![
+        let items: Vec<Item> = vec![
             ("a.jpg", Some(md5(1)), Some(hash(1)), Some(90), None),
             ("b.jpg", Some(md5(2)), None, None, None),
             (
