@@ -16,6 +16,7 @@
 //! confined to [`Backend`] and the two migration folders.
 
 mod audit;
+mod auth;
 mod backup;
 mod error;
 mod hashsets;
@@ -29,6 +30,7 @@ use std::str::FromStr;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
+pub use auth::*;
 pub use audit::{AuditEntry, AuditFilter, AuditVerification, Origin};
 pub use backup::{BackupSummary, RestoreSummary, backup_columns};
 pub use error::StoreError;

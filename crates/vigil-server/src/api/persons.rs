@@ -1,0 +1,201 @@
+//! Persons, their identifiers and their events.
+
+use axum::http::StatusCode;
+use serde::Deserialize;
+use utoipa::{IntoParams, OpenApi, ToSchema};
+use vigil_domain::{NewEvent, NewIdentifier, NewPerson};
+
+use super::types::{EventOut, IdentifierOut, NoteOut, PersonOut};
+use super::{ApiJson, ApiPath, ApiQuery, ApiResult, ApiRouter, PageParams};
+use crate::auth::ApiCaller;
+use crate::page_of;
+use crate::problem::Problem;
+
+page_of!(PersonPage, PersonOut);
+
+/// A person with everything recorded about them.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, ToSchema)]
+pub struct PersonDetailOut {
+    pub person: PersonOut,
+    pub case_title: String,
+    pub agency: String,
+    pub identifiers: Vec<IdentifierOut>,
+    pub events: Vec<EventOut>,
+    pub notes: Vec<NoteOut>,
+}
+
+impl From<vigil_store::PersonDetail> for PersonDetailOut {
+    fn from(d: vigil_store::PersonDetail) -> Self {
+        let vigil_store::PersonDetail {
+            person,
+            case_title,
+            agency,
+            identifiers,
+            events,
+            notes,
+        } = d;
+        PersonDetailOut {
+            person: person.into(),
+            case_title,
+            agency,
+            identifiers: identifiers.into_iter().map(Into::into).collect(),
+            events: events.into_iter().map(Into::into).collect(),
+            notes: notes.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PersonFilter {
+    /// Only persons of this case.
+    pub case_id: Option<i64>,
+}
+
+/// A new person in a case.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPersonIn {
+    /// `suspect`, `victim` or `other`.
+    pub role: String,
+    /// A handle-like label or pseudonym (victims: pseudonyms only).
+    pub label: String,
+}
+
+/// A new identifier of a person.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewIdentifierIn {
+    pub kind: String,
+    pub value: String,
+    /// Network or platform (handles, messenger ids).
+    pub network: Option<String>,
+}
+
+/// A new event in a person's history.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewEventIn {
+    pub kind: String,
+    /// YYYY-MM-DD.
+    pub date: String,
+    /// ISO 3166-1 alpha-2 jurisdiction.
+    pub country: String,
+    pub details: Option<String>,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(list_persons, show_person, add_person, add_identifier, add_event),
+    components(schemas(
+        PersonPage,
+        PersonDetailOut,
+        NewPersonIn,
+        NewIdentifierIn,
+        NewEventIn,
+        PersonOut,
+        IdentifierOut,
+        EventOut
+    ))
+)]
+pub struct Doc;
+
+pub fn routes(r: ApiRouter) -> ApiRouter {
+    r.get("/api/persons", list_persons)
+        .get("/api/persons/{id}", show_person)
+        .post("/api/cases/{id}/persons", add_person)
+        .post("/api/persons/{id}/identifiers", add_identifier)
+        .post("/api/persons/{id}/events", add_event)
+}
+
+/// Persons the caller may read, optionally of one case.
+#[utoipa::path(get, path = "/api/persons", tag = "persons", params(PersonFilter, PageParams),
+    responses((status = 200, body = PersonPage),
+              (status = 400, body = Problem, content_type = "application/problem+json"),
+              (status = 401, body = Problem, content_type = "application/problem+json")))]
+async fn list_persons(
+    c: ApiCaller,
+    ApiQuery(f): ApiQuery<PersonFilter>,
+    ApiQuery(pp): ApiQuery<PageParams>,
+) -> ApiResult<PersonPage> {
+    let all = c.store.list_persons(&c.principal, f.case_id).await?;
+    Ok(axum::Json(PersonPage::of(all, &pp)?))
+}
+
+/// A person with identifiers, events (timeline) and notes.
+#[utoipa::path(get, path = "/api/persons/{id}", tag = "persons",
+    params(("id" = i64, Path, description = "person id")),
+    responses((status = 200, body = PersonDetailOut),
+              (status = 400, body = Problem, content_type = "application/problem+json"),
+              (status = 401, body = Problem, content_type = "application/problem+json"),
+              (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn show_person(c: ApiCaller, ApiPath(id): ApiPath<i64>) -> ApiResult<PersonDetailOut> {
+    Ok(axum::Json(
+        c.store.show_person(&c.principal, id).await?.into(),
+    ))
+}
+
+/// Adds a person to a case.
+#[utoipa::path(post, path = "/api/cases/{id}/persons", tag = "persons", request_body = NewPersonIn,
+    params(("id" = i64, Path, description = "case id")),
+    responses((status = 201, body = PersonOut),
+              (status = 400, body = Problem, content_type = "application/problem+json"),
+              (status = 401, body = Problem, content_type = "application/problem+json"),
+              (status = 403, body = Problem, content_type = "application/problem+json"),
+              (status = 404, body = Problem, content_type = "application/problem+json"),
+              (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn add_person(
+    c: ApiCaller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<NewPersonIn>,
+) -> Result<(StatusCode, axum::Json<PersonOut>), Problem> {
+    let np = NewPerson::parse(&body.role, &body.label)?;
+    let p = c.store.add_person(&c.principal, id, &np, "api").await?;
+    Ok((StatusCode::CREATED, axum::Json(p.into())))
+}
+
+/// Records an identifier of a person (normalised by kind).
+#[utoipa::path(post, path = "/api/persons/{id}/identifiers", tag = "persons",
+    request_body = NewIdentifierIn,
+    params(("id" = i64, Path, description = "person id")),
+    responses((status = 201, body = IdentifierOut),
+              (status = 400, body = Problem, content_type = "application/problem+json"),
+              (status = 401, body = Problem, content_type = "application/problem+json"),
+              (status = 403, body = Problem, content_type = "application/problem+json"),
+              (status = 404, body = Problem, content_type = "application/problem+json"),
+              (status = 409, body = Problem, content_type = "application/problem+json"),
+              (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn add_identifier(
+    c: ApiCaller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<NewIdentifierIn>,
+) -> Result<(StatusCode, axum::Json<IdentifierOut>), Problem> {
+    let mut ni = NewIdentifier::parse(&body.kind, &body.value)?;
+    if let Some(n) = body.network {
+        ni.network = Some(vigil_domain::records::parse_name("network", &n)?);
+    }
+    let i = c.store.add_identifier(&c.principal, id, &ni, "api").await?;
+    Ok((StatusCode::CREATED, axum::Json(i.into())))
+}
+
+/// Records an event (arrest, charge, conviction, child safeguarded…).
+#[utoipa::path(post, path = "/api/persons/{id}/events", tag = "persons", request_body = NewEventIn,
+    params(("id" = i64, Path, description = "person id")),
+    responses((status = 201, body = EventOut),
+              (status = 400, body = Problem, content_type = "application/problem+json"),
+              (status = 401, body = Problem, content_type = "application/problem+json"),
+              (status = 403, body = Problem, content_type = "application/problem+json"),
+              (status = 404, body = Problem, content_type = "application/problem+json"),
+              (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn add_event(
+    c: ApiCaller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<NewEventIn>,
+) -> Result<(StatusCode, axum::Json<EventOut>), Problem> {
+    let mut ne = NewEvent::parse(&body.kind, &body.date, &body.country)?;
+    if let Some(d) = body.details {
+        ne.details = Some(vigil_domain::records::parse_text("details", &d)?);
+    }
+    let e = c.store.add_event(&c.principal, id, &ne, "api").await?;
+    Ok((StatusCode::CREATED, axum::Json(e.into())))
+}
