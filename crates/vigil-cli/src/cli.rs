@@ -81,6 +81,8 @@ pub enum Command {
     Match(crate::commands::hashset::MatchArgs),
     /// Serve the web application and the REST API.
     Serve(crate::commands::serve::ServeArgs),
+    /// API tokens for the REST API: create (shown once), list, revoke.
+    Token(crate::commands::serve::TokenArgs),
 }
 
 #[derive(Debug, Args)]

@@ -577,6 +577,7 @@ async fn dispatch(store: &Store, g: &Global, out: &Output, command: Command) -> 
         Command::Hashset(cmd) => hashset::hashset(store, g, out, cmd).await,
         Command::Match(args) => hashset::matching(store, g, out, args).await,
         Command::Serve(args) => serve::serve(store, g, out, args).await,
+        Command::Token(args) => serve::token(store, g, out, args).await,
     }
 }
 
