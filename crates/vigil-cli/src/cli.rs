@@ -83,6 +83,10 @@ pub enum Command {
     Serve(crate::commands::serve::ServeArgs),
     /// API tokens for the REST API: create (shown once), list, revoke.
     Token(crate::commands::serve::TokenArgs),
+    /// Hash every file of a seized device into a case (read-only, resumable).
+    Scan(crate::commands::scan::ScanArgs),
+    /// Print PDQ hashes of images (`hash,quality,path`), like pdq-photo-hasher.
+    Pdq(crate::commands::scan::PdqArgs),
 }
 
 #[derive(Debug, Args)]

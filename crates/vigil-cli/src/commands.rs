@@ -2,6 +2,7 @@
 //! capability's commands live in a submodule of their own.
 
 pub mod hashset;
+pub mod scan;
 pub mod serve;
 pub mod share;
 
@@ -21,6 +22,10 @@ pub async fn run(cli: Cli) -> Result<()> {
     };
     if let Command::Restore(args) = &cli.command {
         return restore(&cli.global, &out, args).await;
+    }
+    if let Command::Pdq(args) = cli.command {
+        // reads image files only: no database, no acting user
+        return scan::pdq(args);
     }
     let store = open_store(&cli.global).await?;
     let result = dispatch(&store, &cli.global, &out, cli.command).await;
@@ -577,6 +582,8 @@ async fn dispatch(store: &Store, g: &Global, out: &Output, command: Command) -> 
         Command::Hashset(cmd) => hashset::hashset(store, g, out, cmd).await,
         Command::Match(args) => hashset::matching(store, g, out, args).await,
         Command::Serve(args) => serve::serve(store, g, out, args).await,
+        Command::Scan(args) => scan::scan(store, g, out, args).await,
+        Command::Pdq(_) => unreachable!("handled before opening the store"),
         Command::Token(args) => serve::token(store, g, out, args).await,
     }
 }

@@ -20,6 +20,19 @@ impl Output {
     }
 }
 
+impl Output {
+    /// Like [`Output::emit`], but the JSON is one line: for commands whose
+    /// `--json` output is a stream (one object per line, the summary last).
+    pub fn emit_line<T: Serialize>(&self, value: &T, human: impl FnOnce(&T)) -> anyhow::Result<()> {
+        if self.json {
+            println!("{}", serde_json::to_string(value)?);
+        } else {
+            human(value);
+        }
+        Ok(())
+    }
+}
+
 /// Prints rows as a left-aligned table with a header.
 pub fn table(headers: &[&str], rows: Vec<Vec<String>>) {
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();

@@ -21,6 +21,7 @@ mod backup;
 mod error;
 mod hashsets;
 mod records;
+mod scans;
 mod schema;
 mod share;
 
@@ -36,6 +37,7 @@ pub use backup::{BackupSummary, RestoreSummary, backup_columns};
 pub use error::StoreError;
 pub use hashsets::*;
 pub use records::*;
+pub use scans::*;
 pub use schema::SCHEMA_VERSION;
 pub use vigil_domain::Principal;
 
