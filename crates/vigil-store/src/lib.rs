@@ -38,6 +38,7 @@ pub use error::StoreError;
 pub use hashsets::*;
 pub use records::*;
 pub use scans::*;
+pub use share::*;
 pub use schema::SCHEMA_VERSION;
 pub use vigil_domain::Principal;
 

@@ -1,45 +1,691 @@
 //! `vigil keys`, `vigil attribute`, `vigil package`: dissemination to other
-//! agencies (being built: see issue "Dissemination").
+//! agencies.
+//!
+//! The cryptography (minisign signatures, age encryption, the package
+//! envelope) and the attribution signals come from `vigil-share`; which
+//! records leave, and what an import changes, is decided by the store. This
+//! file only joins the two: it attributes persons with the signals, seals
+//! what the store selected, and opens what arrives before the store sees it.
 
-use anyhow::Result;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
-use vigil_store::Store;
+use serde::Serialize;
+use vigil_domain::IdentifierKind;
+use vigil_share::secrecy::ExposeSecret;
+use vigil_share::{
+    AgencyKeys, CountryCode, EmbeddedGeo, GeoLookup, ManifestFields, MmdbGeo, PackageKind,
+    PublicBundle, Signal,
+};
+use vigil_store::{
+    AttributionNote, KeyUse, LeadsPayload, OutcomesPayload, PersonFacts, ReceivedPackage, Store,
+};
 
+use super::acting;
 use crate::UsageError;
 use crate::cli::Global;
-use crate::output::Output;
+use crate::output::{Output, opt, table};
 
 #[derive(Debug, Subcommand)]
 pub enum KeysCmd {
+    /// Generate this agency's signing and encryption key pairs (liaison
+    /// officers, administrators). An earlier pair stays, inactive.
+    Generate,
     /// List this agency's keys and the registered partner keys.
     List,
+    /// Export the public bundle (--out) or, for escrow, the age identity
+    /// (--encryption-identity; administrators only, audited).
+    Export(ExportArgs),
+    /// Register another agency's public bundle (creates the agency if
+    /// unknown); compare the printed fingerprint with them by phone.
+    Import {
+        /// The partner's bundle file (JSON).
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Write the public bundle (our identity and public keys) here.
+    #[arg(long, conflicts_with = "encryption_identity")]
+    pub out: Option<PathBuf>,
+    /// Write the standard age identity file (SECRET) here.
+    #[arg(long)]
+    pub encryption_identity: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum PackageCmd {
+    /// Build a signed, encrypted lead package for a partner agency.
+    Build(BuildArgs),
+    /// Verify, decrypt and import a package (leads or outcomes).
+    Import { file: PathBuf },
+    /// Package the outcomes recorded on persons received from an agency.
+    Outcomes {
+        /// Agency name or id.
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// List packages built and received, with their states.
     List,
+    /// Outcome counts of an operation per country and in total.
+    Counts {
+        #[arg(long)]
+        operation: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// Operation name or id.
+    #[arg(long)]
+    pub operation: String,
+    /// Recipient agency name or id.
+    #[arg(long, required_unless_present = "country", conflicts_with = "country")]
+    pub to: Option<String>,
+    /// Or: the partner agency registered for this country.
+    #[arg(long)]
+    pub country: Option<String>,
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// An agency IP-geolocation database (.mmdb) used with the embedded one.
+    #[arg(long)]
+    pub mmdb: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
 pub struct AttributeArgs {
+    /// Operation name or id.
     #[arg(long)]
     pub operation: String,
+    /// An agency IP-geolocation database (.mmdb) used with the embedded one.
+    #[arg(long)]
+    pub mmdb: Option<PathBuf>,
 }
 
-pub async fn keys(_store: &Store, _g: &Global, _out: &Output, _cmd: KeysCmd) -> Result<()> {
-    Err(UsageError("vigil keys is not available yet".into()).into())
+fn usage(msg: impl Into<String>) -> anyhow::Error {
+    UsageError(msg.into()).into()
 }
 
-pub async fn package(_store: &Store, _g: &Global, _out: &Output, _cmd: PackageCmd) -> Result<()> {
-    Err(UsageError("vigil package is not available yet".into()).into())
+// ----- keys -------------------------------------------------------------------
+
+pub async fn keys(store: &Store, g: &Global, out: &Output, cmd: KeysCmd) -> Result<()> {
+    let p = acting(store, g).await?;
+    match cmd {
+        KeysCmd::Generate => {
+            let country = CountryCode::parse(&p.agency_country)
+                .map_err(|e| usage(format!("agency country: {e}")))?;
+            let keys = AgencyKeys::generate(&p.agency_name, country)
+                .context("cannot generate the agency keys")?;
+            let secret = keys.to_secret_json().context("cannot encode the keys")?;
+            let bundle = keys.public_bundle();
+            let key = store
+                .store_agency_keys(
+                    &p,
+                    bundle.fingerprint().as_str(),
+                    &bundle.to_json(),
+                    secret.expose_secret(),
+                )
+                .await?;
+            out.emit(&key, |k| {
+                println!(
+                    "generated keys for {}; fingerprint {}",
+                    p.agency_name, k.fingerprint
+                )
+            })
+        }
+        KeysCmd::List => {
+            let list = store.list_keys(&p).await?;
+            out.emit(&list, |l| {
+                let mut rows: Vec<Vec<String>> = l
+                    .local
+                    .iter()
+                    .map(|k| {
+                        vec![
+                            "own".into(),
+                            p.agency_name.clone(),
+                            p.agency_country.clone(),
+                            k.fingerprint.clone(),
+                            if k.active { "active" } else { "inactive" }.into(),
+                            k.created_at.clone(),
+                        ]
+                    })
+                    .collect();
+                rows.extend(l.partners.iter().map(|k| {
+                    vec![
+                        "partner".into(),
+                        k.agency.clone(),
+                        k.country.clone(),
+                        k.fingerprint.clone(),
+                        "registered".into(),
+                        k.imported_at.clone(),
+                    ]
+                }));
+                table(
+                    &[
+                        "whose",
+                        "agency",
+                        "country",
+                        "fingerprint",
+                        "state",
+                        "since",
+                    ],
+                    rows,
+                );
+            })
+        }
+        KeysCmd::Export(a) => match (a.out, a.encryption_identity) {
+            (Some(path), None) => {
+                let list = store.list_keys(&p).await?;
+                let key = list.local.iter().find(|k| k.active).ok_or_else(|| {
+                    usage("this agency has no keys yet: run `vigil keys generate`")
+                })?;
+                std::fs::write(&path, &key.public_bundle)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                out.emit(
+                    &serde_json::json!({"file": path, "fingerprint": key.fingerprint}),
+                    |_| {
+                        println!(
+                            "public bundle written to {}; fingerprint {}",
+                            path.display(),
+                            key.fingerprint
+                        )
+                    },
+                )
+            }
+            (None, Some(path)) => {
+                let secret = store.agency_secret(&p, KeyUse::ExportIdentity).await?;
+                let keys = AgencyKeys::from_secret_json(&secret.secret_json)
+                    .context("stored agency keys are unreadable")?;
+                write_secret(&path, keys.age_identity_file().expose_secret())?;
+                out.emit(
+                    &serde_json::json!({"file": path, "fingerprint": secret.fingerprint}),
+                    |_| {
+                        println!(
+                            "age identity (SECRET) written to {}; keep it in escrow",
+                            path.display()
+                        )
+                    },
+                )
+            }
+            _ => Err(usage(
+                "pass exactly one of --out FILE or --encryption-identity FILE",
+            )),
+        },
+        KeysCmd::Import { file } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let bundle = PublicBundle::from_json(&text).map_err(|e| {
+                usage(format!(
+                    "{}: not a valid public bundle: {e}",
+                    file.display()
+                ))
+            })?;
+            let key = store
+                .import_partner_key(
+                    &p,
+                    bundle.agency(),
+                    bundle.country().as_str(),
+                    bundle.fingerprint().as_str(),
+                    &bundle.to_json(),
+                )
+                .await?;
+            out.emit(&key, |k| {
+                println!(
+                    "registered {} ({}); fingerprint {} — compare it with them by phone",
+                    k.agency, k.country, k.fingerprint
+                )
+            })
+        }
+    }
 }
 
-pub async fn attribute(
-    _store: &Store,
-    _g: &Global,
-    _out: &Output,
-    _args: AttributeArgs,
-) -> Result<()> {
-    Err(UsageError("vigil attribute is not available yet".into()).into())
+/// Writes secret material readable by the owner only.
+fn write_secret(path: &Path, text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts
+        .open(path)
+        .with_context(|| format!("cannot create {} (it must not exist yet)", path.display()))?;
+    f.write_all(text.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    f.sync_all()?;
+    Ok(())
+}
+
+// ----- attribution ---------------------------------------------------------------
+
+/// The geolocation databases consulted: the agency's .mmdb first, if any,
+/// and always the embedded table.
+struct Geo {
+    dbs: Vec<Box<dyn GeoLookup>>,
+    embedded: &'static EmbeddedGeo,
+}
+
+#[derive(Debug, Serialize)]
+struct GeoDb {
+    name: String,
+    built: String,
+}
+
+impl Geo {
+    fn open(mmdb: Option<&Path>) -> Result<Geo> {
+        let embedded =
+            EmbeddedGeo::get().context("the embedded geolocation table is unreadable")?;
+        let mut dbs: Vec<Box<dyn GeoLookup>> = Vec::new();
+        if let Some(path) = mmdb {
+            dbs.push(Box::new(
+                MmdbGeo::open(path).map_err(|e| usage(format!("--mmdb: {e}")))?,
+            ));
+        }
+        Ok(Geo { dbs, embedded })
+    }
+
+    fn all(&self) -> Vec<&dyn GeoLookup> {
+        let mut v: Vec<&dyn GeoLookup> = self.dbs.iter().map(|b| b.as_ref()).collect();
+        v.push(self.embedded);
+        v
+    }
+
+    fn described(&self) -> Vec<GeoDb> {
+        self.all()
+            .iter()
+            .map(|g| GeoDb {
+                name: g.source().name.clone(),
+                built: g.source().built.date().to_string(),
+            })
+            .collect()
+    }
+}
+
+/// Every signal Vigil can read from a person's record.
+fn signals(geo: &Geo, facts: &PersonFacts) -> Vec<Signal> {
+    let mut out = Vec::new();
+    if let Some(c) = facts
+        .person
+        .country
+        .as_deref()
+        .and_then(|c| CountryCode::parse(c).ok())
+    {
+        out.push(Signal::agency_input(
+            c,
+            &format!("person {} record", facts.person.id),
+            "country entered by the agency on the person's record",
+        ));
+    }
+    for i in &facts.identifiers {
+        match i.kind {
+            IdentifierKind::Ip => {
+                let Ok(ip) = i.normalized.parse::<IpAddr>() else {
+                    continue;
+                };
+                let seen = i.first_seen.as_deref().and_then(|t| {
+                    time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+                        .ok()
+                });
+                for db in geo.all() {
+                    if let Ok(Some(s)) = vigil_share::ip_signal_at(db, ip, seen) {
+                        out.push(s);
+                    }
+                }
+            }
+            IdentifierKind::Phone => {
+                if let Ok(Some(s)) = vigil_share::phone_signal(&i.raw) {
+                    out.push(s);
+                }
+            }
+            IdentifierKind::Email => out.extend(vigil_share::email_signal(&i.raw)),
+            IdentifierKind::Url => out.extend(vigil_share::url_signal(&i.raw)),
+            _ => {}
+        }
+    }
+    out
+}
+
+fn note(geo: &Geo, facts: &PersonFacts) -> AttributionNote {
+    let a = vigil_share::attribute(signals(geo, facts));
+    AttributionNote {
+        country: a.top.map(|c| c.as_str().to_string()),
+        why: a.why,
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct AttributedPerson {
+    person_id: i64,
+    label: String,
+    case: String,
+    country: Option<String>,
+    conflicts: Vec<String>,
+    why: String,
+    signals: Vec<Signal>,
+}
+
+#[derive(Debug, Serialize)]
+struct AttributionReport {
+    operation: String,
+    databases: Vec<GeoDb>,
+    persons: Vec<AttributedPerson>,
+}
+
+pub async fn attribute(store: &Store, g: &Global, out: &Output, args: AttributeArgs) -> Result<()> {
+    let p = acting(store, g).await?;
+    let geo = Geo::open(args.mmdb.as_deref())?;
+    let facts = store.attribution_facts(&p, &args.operation).await?;
+    let mut persons: Vec<AttributedPerson> = facts
+        .iter()
+        .map(|f| {
+            let a = vigil_share::attribute(signals(&geo, f));
+            AttributedPerson {
+                person_id: f.person.id,
+                label: f.person.label.clone(),
+                case: f.case_title.clone(),
+                country: a.top.map(|c| c.as_str().to_string()),
+                conflicts: a.conflicts.iter().map(|c| c.as_str().to_string()).collect(),
+                why: a.why,
+                signals: a.signals,
+            }
+        })
+        .collect();
+    persons.sort_by(|a, b| (&a.country, a.person_id).cmp(&(&b.country, b.person_id)));
+    let report = AttributionReport {
+        operation: args.operation.clone(),
+        databases: geo.described(),
+        persons,
+    };
+    out.emit(&report, |r| {
+        for db in &r.databases {
+            println!("geolocation: {} (built {})", db.name, db.built);
+        }
+        table(
+            &["country", "person", "label", "conflicts", "why"],
+            r.persons
+                .iter()
+                .map(|x| {
+                    vec![
+                        x.country.clone().unwrap_or_else(|| "??".into()),
+                        x.person_id.to_string(),
+                        x.label.clone(),
+                        if x.conflicts.is_empty() {
+                            "-".into()
+                        } else {
+                            x.conflicts.join(",")
+                        },
+                        x.why.clone(),
+                    ]
+                })
+                .collect(),
+        );
+        for x in &r.persons {
+            for s in &x.signals {
+                println!(
+                    "  person {}: {:?} {:?} {} — {}",
+                    x.person_id, s.kind, s.strength, s.evidence, s.reason
+                );
+            }
+        }
+    })
+}
+
+// ----- packages -------------------------------------------------------------------
+
+async fn find_agency(
+    store: &Store,
+    p: &vigil_domain::Principal,
+    name_or_id: &str,
+) -> Result<vigil_store::Agency> {
+    let agencies = store.list_agencies(p).await?;
+    let id = name_or_id.trim().parse::<i64>().ok();
+    agencies
+        .into_iter()
+        .find(|a| Some(a.id) == id || a.name == name_or_id.trim())
+        .ok_or_else(|| usage(format!("unknown agency {name_or_id:?}")))
+}
+
+/// The most recent registered bundle of an agency.
+async fn partner_bundle(
+    store: &Store,
+    p: &vigil_domain::Principal,
+    agency_id: i64,
+) -> Result<PublicBundle> {
+    let key = store
+        .partner_keys(p)
+        .await?
+        .into_iter()
+        .rev()
+        .find(|k| k.agency_id == agency_id)
+        .ok_or_else(|| {
+            usage("no key registered for that agency: `vigil keys import` its bundle first")
+        })?;
+    PublicBundle::from_json(&key.public_bundle).context("stored partner key is unreadable")
+}
+
+async fn own_keys(
+    store: &Store,
+    p: &vigil_domain::Principal,
+    usage_: KeyUse,
+) -> Result<AgencyKeys> {
+    let secret = store.agency_secret(p, usage_).await?;
+    AgencyKeys::from_secret_json(&secret.secret_json).context("stored agency keys are unreadable")
+}
+
+fn write_package(path: &Path, bytes: &[u8]) -> Result<()> {
+    std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
+}
+
+pub async fn package(store: &Store, g: &Global, out: &Output, cmd: PackageCmd) -> Result<()> {
+    let p = acting(store, g).await?;
+    match cmd {
+        PackageCmd::Build(a) => {
+            let agency = match (&a.to, &a.country) {
+                (Some(to), _) => find_agency(store, &p, to).await?,
+                (None, Some(cc)) => {
+                    let cc = cc.trim().to_ascii_uppercase();
+                    let mut ids: Vec<i64> = store
+                        .partner_keys(&p)
+                        .await?
+                        .into_iter()
+                        .filter(|k| k.country == cc)
+                        .map(|k| k.agency_id)
+                        .collect();
+                    ids.dedup();
+                    match ids.as_slice() {
+                        [id] => find_agency(store, &p, &id.to_string()).await?,
+                        [] => return Err(usage(format!("no partner agency registered for {cc}"))),
+                        _ => {
+                            return Err(usage(format!(
+                                "several agencies are registered for {cc}: use --to"
+                            )));
+                        }
+                    }
+                }
+                (None, None) => return Err(usage("pass --to AGENCY or --country CC")),
+            };
+            let geo = Geo::open(a.mmdb.as_deref())?;
+            let recipient = partner_bundle(store, &p, agency.id).await?;
+            let keys = own_keys(store, &p, KeyUse::Seal).await?;
+            let fields = ManifestFields::new(PackageKind::Leads);
+            let uid = fields.package_id.to_string();
+            let built = store
+                .build_leads(
+                    &p,
+                    &a.operation,
+                    agency.id,
+                    &uid,
+                    |f| note(&geo, f),
+                    |json| vigil_share::seal(json, &fields, &keys, &recipient),
+                )
+                .await?;
+            let path = a
+                .out
+                .unwrap_or_else(|| PathBuf::from(format!("package-{uid}.vigil")));
+            write_package(&path, &built.bytes)?;
+            out.emit(&built.record, |r| {
+                println!(
+                    "package {} for {} written to {}: {}",
+                    r.package_uid,
+                    r.peer_agency,
+                    path.display(),
+                    r.summary
+                )
+            })
+        }
+        PackageCmd::Outcomes { to, out: file } => {
+            let agency = find_agency(store, &p, &to).await?;
+            let recipient = partner_bundle(store, &p, agency.id).await?;
+            let keys = own_keys(store, &p, KeyUse::Seal).await?;
+            let fields = ManifestFields::new(PackageKind::Outcomes);
+            let uid = fields.package_id.to_string();
+            let built = store
+                .build_outcomes(&p, agency.id, &uid, |json| {
+                    vigil_share::seal(json, &fields, &keys, &recipient)
+                })
+                .await?;
+            let path = file.unwrap_or_else(|| PathBuf::from(format!("outcomes-{uid}.vigil")));
+            write_package(&path, &built.bytes)?;
+            out.emit(&built.record, |r| {
+                println!(
+                    "outcomes package {} for {} written to {}: {}",
+                    r.package_uid,
+                    r.peer_agency,
+                    path.display(),
+                    r.summary
+                )
+            })
+        }
+        PackageCmd::Import { file } => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let keys = own_keys(store, &p, KeyUse::Open).await?;
+            let partners: Vec<PublicBundle> = store
+                .partner_keys(&p)
+                .await?
+                .iter()
+                .filter_map(|k| PublicBundle::from_json(&k.public_bundle).ok())
+                .collect();
+            let opened = vigil_share::open(&bytes, keys.identity(), keys.public_bundle(), |fp| {
+                partners.iter().find(|b| b.fingerprint() == fp).cloned()
+            })
+            .map_err(|e| usage(format!("package {} refused: {e}", file.display())))?;
+            let pkg = ReceivedPackage {
+                package_uid: opened.manifest.package_id.to_string(),
+                sender_fingerprint: opened.sender.fingerprint().as_str().to_string(),
+                in_reply_to: opened.manifest.in_reply_to.map(|u| u.to_string()),
+            };
+            let malformed = |e: serde_json::Error| {
+                usage(format!(
+                    "package {} refused: malformed content: {e}",
+                    file.display()
+                ))
+            };
+            let summary = match opened.manifest.kind {
+                PackageKind::Leads => {
+                    let content: LeadsPayload =
+                        serde_json::from_slice(&opened.payload).map_err(malformed)?;
+                    store.import_leads(&p, &pkg, &content).await
+                }
+                PackageKind::Outcomes => {
+                    let content: OutcomesPayload =
+                        serde_json::from_slice(&opened.payload).map_err(malformed)?;
+                    store.import_outcomes(&p, &pkg, &content).await
+                }
+                PackageKind::Ack => {
+                    return Err(usage(format!(
+                        "package {} refused: acknowledgement packages are not supported yet",
+                        file.display()
+                    )));
+                }
+            }
+            .with_context(|| format!("package {} refused", file.display()))?;
+            out.emit(&summary, |s| {
+                println!(
+                    "imported {} package {} from {}: {}",
+                    s.package.kind, s.package.package_uid, s.package.peer_agency, s.package.summary
+                );
+                if let Some(c) = s.package.case_id {
+                    println!("stored in case {c}");
+                }
+                for k in &s.known_elsewhere {
+                    println!(
+                        "  already known: {} {} in case {} ({})",
+                        k.kind, k.value, k.case_id, k.agency
+                    );
+                }
+            })
+        }
+        PackageCmd::List => {
+            let list = store.list_packages(&p).await?;
+            out.emit(&list, |l| {
+                table(
+                    &[
+                        "id",
+                        "package",
+                        "kind",
+                        "direction",
+                        "agency",
+                        "operation",
+                        "state",
+                        "created",
+                    ],
+                    l.iter()
+                        .map(|r| {
+                            vec![
+                                r.id.to_string(),
+                                r.package_uid.clone(),
+                                r.kind.clone(),
+                                r.direction.clone(),
+                                r.peer_agency.clone(),
+                                opt(&r.operation),
+                                r.state.clone(),
+                                r.created_at.clone(),
+                            ]
+                        })
+                        .collect(),
+                )
+            })
+        }
+        PackageCmd::Counts { operation } => {
+            let counts = store.outcome_counts(&p, &operation).await?;
+            out.emit(&counts, |c| {
+                let row = |name: &str, x: &vigil_store::OutcomeCounts| {
+                    vec![
+                        name.to_string(),
+                        x.suspects_identified.to_string(),
+                        x.arrested.to_string(),
+                        x.charged.to_string(),
+                        x.convicted.to_string(),
+                        x.pending.to_string(),
+                        x.deceased.to_string(),
+                        x.children_safeguarded.to_string(),
+                    ]
+                };
+                let mut rows: Vec<Vec<String>> =
+                    c.by_country.iter().map(|(k, v)| row(k, v)).collect();
+                rows.push(row("TOTAL", &c.total));
+                table(
+                    &[
+                        "country",
+                        "identified",
+                        "arrested",
+                        "charged",
+                        "convicted",
+                        "pending",
+                        "deceased",
+                        "safeguarded",
+                    ],
+                    rows,
+                );
+            })
+        }
+    }
 }
