@@ -87,6 +87,11 @@ pub enum Command {
     Scan(crate::commands::scan::ScanArgs),
     /// Print PDQ hashes of images (`hash,quality,path`), like pdq-photo-hasher.
     Pdq(crate::commands::scan::PdqArgs),
+    /// Candidate links between persons: compute, accept (merge), reject.
+    #[command(subcommand)]
+    Link(crate::commands::link::LinkCmd),
+    /// De-confliction alerts for your agency; `vigil alerts read ID`.
+    Alerts(crate::commands::link::AlertsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -219,6 +224,10 @@ pub enum PersonCmd {
         country: Option<String>,
         #[arg(long)]
         release: Option<String>,
+    },
+    /// Undo the latest merge of PERSON, restoring the prior state exactly.
+    Unmerge {
+        person: i64,
     },
 }
 

@@ -2,6 +2,7 @@
 //! capability's commands live in a submodule of their own.
 
 pub mod hashset;
+pub mod link;
 pub mod scan;
 pub mod serve;
 pub mod share;
@@ -384,6 +385,7 @@ async fn dispatch(store: &Store, g: &Global, out: &Output, command: Command) -> 
                     let person = store.update_person(&p, id, &update).await?;
                     out.emit(&person, |x| println!("updated person {}", x.id))
                 }
+                PersonCmd::Unmerge { person } => link::unmerge(store, g, out, person).await,
             }
         }
         Command::Identifier(cmd) => {
@@ -583,6 +585,8 @@ async fn dispatch(store: &Store, g: &Global, out: &Output, command: Command) -> 
         Command::Match(args) => hashset::matching(store, g, out, args).await,
         Command::Serve(args) => serve::serve(store, g, out, args).await,
         Command::Scan(args) => scan::scan(store, g, out, args).await,
+        Command::Link(cmd) => link::link(store, g, out, cmd).await,
+        Command::Alerts(args) => link::alerts(store, g, out, args).await,
         Command::Pdq(_) => unreachable!("handled before opening the store"),
         Command::Token(args) => serve::token(store, g, out, args).await,
     }

@@ -1352,6 +1352,7 @@ impl Store {
             serde_json::json!({"role": person.role, "label": person.label}),
         )
         .await?;
+        self.link_new_person(&mut tx, p, id).await?; // de-confliction (links.rs)
         let person = self.fetch_person(&mut tx, id).await?;
         tx.commit().await?;
         Ok(person)
@@ -1612,6 +1613,7 @@ impl Store {
             serde_json::json!({"person": person_id, "kind": ident.kind, "value": ident.raw}),
         )
         .await?;
+        self.link_new_identifier(&mut tx, p, id).await?; // exact links + de-confliction (links.rs)
         let ident = self.fetch_identifier(&mut tx, id).await?;
         tx.commit().await?;
         Ok(ident)
@@ -1701,6 +1703,7 @@ impl Store {
         let mut hits = Vec::new();
         let mut blind: Vec<BlindHit> = Vec::new();
         let mut access_cache: std::collections::HashMap<i64, CaseAccess> = Default::default();
+        let mut matched = Vec::new(); // de-confliction (links.rs)
         for (k, n) in &forms {
             let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "{} WHERE i.normalized = $1 AND i.kind = $2 ORDER BY i.id",
@@ -1720,6 +1723,7 @@ impl Store {
                 let Some(ca) = access_cache.get(&ident.case_id) else {
                     continue;
                 };
+                matched.push((ident.id, ident.case_id, ca.agency_id)); // de-confliction
                 let person = match ident.person_id {
                     Some(pid) => Some(self.fetch_person(&mut tx, pid).await?),
                     None => None,
@@ -1765,6 +1769,7 @@ impl Store {
                 }
             }
         }
+        self.link_lookup(&mut tx, p, &matched).await?; // de-confliction (links.rs)
         self.log(
             &mut tx,
             p,
