@@ -32,16 +32,16 @@ use std::str::FromStr;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
-pub use auth::*;
 pub use audit::{AuditEntry, AuditFilter, AuditVerification, Origin};
+pub use auth::*;
 pub use backup::{BackupSummary, RestoreSummary, backup_columns};
 pub use error::StoreError;
 pub use hashsets::*;
 pub use links::*;
 pub use records::*;
 pub use scans::*;
-pub use share::*;
 pub use schema::SCHEMA_VERSION;
+pub use share::*;
 pub use vigil_domain::Principal;
 
 /// Which database engine a [`Store`] talks to.
