@@ -25,7 +25,7 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
-    AllQuery, BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery, TermSetQuery,
+    AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, QueryParser, RangeQuery, TermQuery,
 };
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TantivyDocument,
@@ -291,14 +291,7 @@ impl SearchIndex {
         };
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![
             (Occur::Must, text_query.box_clone()),
-            (
-                Occur::Must,
-                Box::new(TermSetQuery::new(
-                    req.cases
-                        .iter()
-                        .map(|c| Term::from_field_i64(f.case_id, *c)),
-                )),
-            ),
+            (Occur::Must, case_filter(f.case_id, &req.cases)),
         ];
         if let Some(room) = &req.room {
             clauses.push((
@@ -377,6 +370,32 @@ impl SearchIndex {
         }
         Ok(SearchPage { total, hits })
     }
+}
+
+/// Restricts to the allowed cases without affecting the score. A union of
+/// per-case term queries lets the conjunction seek from the rarest text term,
+/// where a `TermSetQuery` would first build a bitset of every message of the
+/// allowed cases (measured: cost grew with index size even for rare words).
+fn case_filter(field: Field, cases: &[i64]) -> Box<dyn Query> {
+    let mut ids = cases.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    let terms: Vec<(Occur, Box<dyn Query>)> = ids
+        .iter()
+        .map(|c| {
+            (
+                Occur::Should,
+                Box::new(TermQuery::new(
+                    Term::from_field_i64(field, *c),
+                    IndexRecordOption::Basic,
+                )) as Box<dyn Query>,
+            )
+        })
+        .collect();
+    Box::new(ConstScoreQuery::new(
+        Box::new(BooleanQuery::new(terms)),
+        0.0,
+    ))
 }
 
 /// The highlighted fragment, or the start of the message when nothing in
