@@ -1099,7 +1099,8 @@ impl Store {
         Ok(out)
     }
 
-    /// The registered partner key with this fingerprint, if any.
+    /// Every registered partner key (public bundles: directory information
+    /// for sealing to and verifying partners).
     pub async fn partner_keys(&self, p: &Principal) -> Result<Vec<PartnerKey>, StoreError> {
         Ok(self.list_keys(p).await?.partners)
     }
