@@ -655,6 +655,7 @@ impl Store {
                 }),
             }
         }
+        self.chat_evidence(&mut tx, &mut profiles).await?;
         let profiles: Vec<Profile> = profiles.into_values().collect();
         let report = vigil_link::link(&profiles, LinkConfig::default());
         let now = now_text();
@@ -742,6 +743,98 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(out)
+    }
+
+    /// Room presences and nick changes from imported chat logs, when the
+    /// chat schema (migration 5) is present: a nick change seen in a room
+    /// goes to every person holding the old or the new nick there.
+    async fn chat_evidence(
+        &self,
+        tx: &mut Tx,
+        profiles: &mut BTreeMap<i64, Profile>,
+    ) -> Result<(), StoreError> {
+        let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM vigil_schema WHERE version = 5")
+            .fetch_one(&mut **tx)
+            .await?
+            .try_get("n")?;
+        if n == 0 {
+            return Ok(());
+        }
+        let rows = sqlx::query(
+            "SELECT p.id, p.room_id, p.handle, p.person_id, p.first_seen, p.last_seen, p.source, \
+             r.name, r.network FROM chat_participants p JOIN chat_rooms r ON r.id = p.room_id \
+             WHERE p.person_id IS NOT NULL ORDER BY p.id",
+        )
+        .fetch_all(&mut **tx)
+        .await?;
+        let mut holders: HashMap<(i64, String), Vec<i64>> = HashMap::new();
+        for r in &rows {
+            let pid: i64 = r.try_get("person_id")?;
+            let Some(prof) = profiles.get_mut(&pid) else {
+                continue;
+            };
+            let room_id: i64 = r.try_get("room_id")?;
+            let handle: String = r.try_get("handle")?;
+            holders
+                .entry((room_id, handle.to_lowercase()))
+                .or_default()
+                .push(pid);
+            let first: Option<String> = r.try_get("first_seen")?;
+            let last: Option<String> = r.try_get("last_seen")?;
+            let (Some(a), Some(b)) = (
+                first.as_deref().and_then(parse_time),
+                last.as_deref().and_then(parse_time),
+            ) else {
+                continue;
+            };
+            let name: String = r.try_get("name")?;
+            let network: String = r.try_get("network")?;
+            let id: i64 = r.try_get("id")?;
+            let src: String = r.try_get("source")?;
+            prof.rooms.push(vigil_link::RoomItem {
+                room: format!("{network}/{name}"),
+                window: vigil_domain::normalize::TimeWindow::new(a, b),
+                source: format!("chat_participant:{id} ({src})"),
+            });
+        }
+        let facts = sqlx::query(
+            "SELECT id, room_id, detail, source FROM chat_room_facts \
+             WHERE kind = 'nick_change' ORDER BY id",
+        )
+        .fetch_all(&mut **tx)
+        .await?;
+        for f in &facts {
+            let detail: String = f.try_get("detail")?;
+            let Ok(v) = serde_json::from_str::<serde_json::Value>(&detail) else {
+                continue;
+            };
+            let (Some(old), Some(new)) = (v["old"].as_str(), v["new"].as_str()) else {
+                continue;
+            };
+            let room_id: i64 = f.try_get("room_id")?;
+            let id: i64 = f.try_get("id")?;
+            let src: String = f.try_get("source")?;
+            let source = format!("chat_room_fact:{id} ({src})");
+            let mut persons: Vec<i64> = Vec::new();
+            for h in [old, new] {
+                if let Some(ps) = holders.get(&(room_id, h.to_lowercase())) {
+                    persons.extend(ps);
+                }
+            }
+            persons.sort_unstable();
+            persons.dedup();
+            for pid in persons {
+                if let Some(prof) = profiles.get_mut(&pid) {
+                    prof.nick_changes.push(vigil_link::NickChange {
+                        old: old.to_string(),
+                        new: new.to_string(),
+                        network: None,
+                        source: source.clone(),
+                    });
+                }
+            }
+        }
+        Ok(())
     }
 
     async fn open_candidate(

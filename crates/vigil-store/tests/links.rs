@@ -464,3 +464,100 @@ async fn merging_across_agencies_is_refused() {
         );
     }
 }
+
+/// A nick change recorded by a chat import makes a certain candidate. The
+/// chat rows are written directly (as `vigil chat import` stores them) so
+/// the test does not depend on a log format; skipped while the chat schema
+/// (migration 5) is absent.
+#[tokio::test]
+async fn a_recorded_nick_change_is_a_certain_link() {
+    for Backend { name, store, .. } in backends().await {
+        let alice = init(&store).await;
+        let pool = store.raw_pool_for_tests();
+        let chat: i64 = sqlx::Row::try_get(
+            &sqlx::query("SELECT COUNT(*) AS n FROM vigil_schema WHERE version = 5")
+                .fetch_one(&pool)
+                .await
+                .unwrap(),
+            "n",
+        )
+        .unwrap();
+        if chat == 0 {
+            eprintln!("{name}: chat schema absent, nick-change path not tested");
+            continue;
+        }
+        let case = store
+            .create_case(&alice, "Room three", None, &Release::Agency, "t")
+            .await
+            .unwrap();
+        let a = store
+            .add_person(
+                &alice,
+                case.id,
+                &NewPerson::parse("suspect", "old_nick").unwrap(),
+                "t",
+            )
+            .await
+            .unwrap();
+        let b = store
+            .add_person(
+                &alice,
+                case.id,
+                &NewPerson::parse("suspect", "zz_top99").unwrap(),
+                "t",
+            )
+            .await
+            .unwrap();
+        let room: i64 = sqlx::Row::try_get(
+            &sqlx::query(
+                "INSERT INTO chat_rooms (case_id, name, network, created_by, created_at, source) \
+                 VALUES ($1, '#room3', 'irc.example.net', $2, '2024-01-01T00:00:00Z', 'r3.log') \
+                 RETURNING id",
+            )
+            .bind(case.id)
+            .bind(alice.user_id)
+            .fetch_one(&pool)
+            .await
+            .unwrap(),
+            "id",
+        )
+        .unwrap();
+        for (handle, pid) in [("old_nick", a.id), ("zz_top99", b.id)] {
+            sqlx::query(
+                "INSERT INTO chat_participants (case_id, room_id, handle, person_id, first_seen, \
+                 last_seen, source) VALUES ($1, $2, $3, $4, '2024-01-01T10:00:00Z', \
+                 '2024-01-01T11:00:00Z', 'r3.log:1')",
+            )
+            .bind(case.id)
+            .bind(room)
+            .bind(handle)
+            .bind(pid)
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+        sqlx::query(
+            "INSERT INTO chat_room_facts (case_id, room_id, kind, happened_at, detail, source) \
+             VALUES ($1, $2, 'nick_change', NULL, $3, 'r3.log:7')",
+        )
+        .bind(case.id)
+        .bind(room)
+        .bind(r#"{"old":"old_nick","new":"zz_top99","time":null,"line":7}"#)
+        .execute(&pool)
+        .await
+        .unwrap();
+        let c = store.link_candidates(&alice, None, None).await.unwrap();
+        let pair = c
+            .iter()
+            .find(|c| c.person_a.id == a.id && c.person_b.id == b.id)
+            .unwrap_or_else(|| panic!("{name}: {c:?}"));
+        assert!(pair.certain, "{name}: {pair:?}");
+        assert!(
+            pair.evidence
+                .iter()
+                .any(|e| e.kind.as_str() == "nick-change"
+                    && e.sources.iter().any(|s| s.contains("r3.log:7"))),
+            "{name}: {pair:?}"
+        );
+    }
+}
