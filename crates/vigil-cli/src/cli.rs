@@ -87,6 +87,9 @@ pub enum Command {
     Scan(crate::commands::scan::ScanArgs),
     /// Print PDQ hashes of images (`hash,quality,path`), like pdq-photo-hasher.
     Pdq(crate::commands::scan::PdqArgs),
+    /// Chat logs: import into a case, search messages.
+    #[command(subcommand)]
+    Chat(crate::commands::chat::ChatCmd),
     /// Candidate links between persons: compute, accept (merge), reject.
     #[command(subcommand)]
     Link(crate::commands::link::LinkCmd),

@@ -1,6 +1,7 @@
 //! One function per subcommand: validate, call the store, print. Each
 //! capability's commands live in a submodule of their own.
 
+pub mod chat;
 pub mod hashset;
 pub mod link;
 pub mod scan;
@@ -585,6 +586,7 @@ async fn dispatch(store: &Store, g: &Global, out: &Output, command: Command) -> 
         Command::Match(args) => hashset::matching(store, g, out, args).await,
         Command::Serve(args) => serve::serve(store, g, out, args).await,
         Command::Scan(args) => scan::scan(store, g, out, args).await,
+        Command::Chat(cmd) => chat::chat(store, g, out, cmd).await,
         Command::Link(cmd) => link::link(store, g, out, cmd).await,
         Command::Alerts(args) => link::alerts(store, g, out, args).await,
         Command::Pdq(_) => unreachable!("handled before opening the store"),

@@ -18,6 +18,7 @@
 mod audit;
 mod auth;
 mod backup;
+mod chat;
 mod error;
 mod hashsets;
 mod links;
@@ -35,6 +36,7 @@ use sqlx::{AnyPool, Executor};
 pub use audit::{AuditEntry, AuditFilter, AuditVerification, Origin};
 pub use auth::*;
 pub use backup::{BackupSummary, RestoreSummary, backup_columns};
+pub use chat::*;
 pub use error::StoreError;
 pub use hashsets::*;
 pub use links::*;
