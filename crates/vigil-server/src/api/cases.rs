@@ -46,10 +46,13 @@ impl From<vigil_store::CaseDetail> for CaseDetailOut {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewCaseIn {
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub title: String,
     /// Operation name; created if it does not exist.
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub operation: Option<String>,
     /// `agency` (default), `operation`, or `to:agencies=1,2;countries=GB`.
+    #[schema(pattern = r"^(agency|operation|to:.*)$")]
     pub release: Option<String>,
 }
 
@@ -57,6 +60,7 @@ pub struct NewCaseIn {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NoteIn {
+    #[schema(min_length = 1, pattern = r"\S")]
     pub body: String,
     /// Attach to this person of the case instead of the case itself.
     pub person_id: Option<i64>,

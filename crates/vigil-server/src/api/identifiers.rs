@@ -13,8 +13,10 @@ use crate::problem::Problem;
 #[into_params(parameter_in = Query)]
 pub struct LookupParams {
     /// The value to look up (handle, e-mail, IP, …).
+    #[param(min_length = 1, pattern = r"\S")]
     pub value: String,
     /// Restrict to one identifier kind; otherwise every plausible kind.
+    #[param(value_type = Option<super::persons::IdentifierKindDoc>)]
     pub kind: Option<String>,
 }
 

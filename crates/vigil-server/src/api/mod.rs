@@ -260,7 +260,7 @@ pub struct PageParams {
     pub limit: Option<u32>,
     /// Items to skip (default 0).
     #[param(minimum = 0)]
-    pub offset: Option<u64>,
+    pub offset: Option<i64>,
 }
 
 /// Which slice of a list a page is.
@@ -284,6 +284,8 @@ impl PageParams {
             )));
         }
         let offset = self.offset.unwrap_or(0);
+        let offset = u64::try_from(offset)
+            .map_err(|_| Problem::bad_request("offset must not be negative"))?;
         let total = items.len() as u64;
         let page: Vec<T> = items
             .into_iter()

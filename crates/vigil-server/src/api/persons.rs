@@ -56,9 +56,10 @@ pub struct PersonFilter {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewPersonIn {
-    /// `suspect`, `victim` or `other`.
+    #[schema(value_type = RoleDoc)]
     pub role: String,
     /// A handle-like label or pseudonym (victims: pseudonyms only).
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub label: String,
 }
 
@@ -66,7 +67,9 @@ pub struct NewPersonIn {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewIdentifierIn {
+    #[schema(value_type = IdentifierKindDoc)]
     pub kind: String,
+    #[schema(min_length = 1, pattern = r"\S")]
     pub value: String,
     /// Network or platform (handles, messenger ids).
     pub network: Option<String>,
@@ -76,18 +79,67 @@ pub struct NewIdentifierIn {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewEventIn {
+    #[schema(value_type = EventKindDoc)]
     pub kind: String,
     /// YYYY-MM-DD.
+    #[schema(format = Date)]
     pub date: String,
     /// ISO 3166-1 alpha-2 jurisdiction.
+    #[schema(pattern = "^[A-Za-z]{2}$")]
     pub country: String,
     pub details: Option<String>,
+}
+
+/// A person's role (documentation of the accepted values).
+#[derive(ToSchema)]
+#[schema(rename_all = "kebab-case")]
+#[allow(dead_code)]
+pub enum RoleDoc {
+    Suspect,
+    Victim,
+    Other,
+}
+
+/// An event kind (documentation of the accepted values).
+#[derive(ToSchema)]
+#[schema(rename_all = "kebab-case")]
+#[allow(dead_code)]
+pub enum EventKindDoc {
+    TipReceived,
+    Arrest,
+    Charge,
+    Plea,
+    Conviction,
+    Acquittal,
+    Sentence,
+    Death,
+    ChildSafeguarded,
+}
+
+/// An identifier kind (documentation of the accepted values).
+#[derive(ToSchema)]
+#[schema(rename_all = "kebab-case")]
+#[allow(dead_code)]
+pub enum IdentifierKindDoc {
+    Handle,
+    Email,
+    Ip,
+    Phone,
+    PaymentAccount,
+    DeviceSerial,
+    ChatRoom,
+    Url,
+    MessengerId,
+    MediaHash,
 }
 
 #[derive(OpenApi)]
 #[openapi(
     paths(list_persons, show_person, add_person, add_identifier, add_event),
     components(schemas(
+        RoleDoc,
+        EventKindDoc,
+        IdentifierKindDoc,
         PersonPage,
         PersonDetailOut,
         NewPersonIn,

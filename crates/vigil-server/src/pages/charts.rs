@@ -69,7 +69,7 @@ pub fn line(title: &str, data: &[(String, i64)]) -> String {
         return s;
     }
     let n = data.len() as i64;
-    let step = if n > 1 { (w - left - 20) / (n - 1) } else { 0 };
+    let step = if n > 1 { (w - left - 50) / (n - 1) } else { 0 };
     let pts: Vec<(i64, i64)> = data
         .iter()
         .enumerate()

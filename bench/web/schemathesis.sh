@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Property-based API testing against the served OpenAPI document, on
+# loopback only, bounded (MAX_EXAMPLES per operation, overall timeout).
+# Usage: bench/web/schemathesis.sh   (needs `schemathesis` on PATH or
+# ST=/path/to/st; pip install schemathesis)
+source "$(dirname "$0")/common.sh"
+ST="${ST:-$(command -v st || command -v schemathesis || true)}"
+[ -n "$ST" ] || { echo "schemathesis not installed (pip install schemathesis)" >&2; exit 1; }
+N_CASES=0
+timeout "${TIMEOUT:-600}" "$ST" run "http://127.0.0.1:$PORT/api/openapi.json" \
+  --header "Authorization: Bearer $TOKEN" \
+  --checks all \
+  --max-examples "${MAX_EXAMPLES:-50}" \
+  --workers 1 \
+  --request-timeout 10 \
+  --seed "${SEED:-1}"
