@@ -585,12 +585,12 @@ async fn dispatch(store: &Store, g: &Global, out: &Output, command: Command) -> 
         Command::Hashset(cmd) => hashset::hashset(store, g, out, cmd).await,
         Command::Match(args) => hashset::matching(store, g, out, args).await,
         Command::Serve(args) => serve::serve(store, g, out, args).await,
+        Command::Token(args) => serve::token(store, g, out, args).await,
         Command::Scan(args) => scan::scan(store, g, out, args).await,
         Command::Chat(cmd) => chat::chat(store, g, out, cmd).await,
         Command::Link(cmd) => link::link(store, g, out, cmd).await,
         Command::Alerts(args) => link::alerts(store, g, out, args).await,
         Command::Pdq(_) => unreachable!("handled before opening the store"),
-        Command::Token(args) => serve::token(store, g, out, args).await,
     }
 }
 
