@@ -95,6 +95,9 @@ pub enum Command {
     Link(crate::commands::link::LinkCmd),
     /// De-confliction alerts for your agency; `vigil alerts read ID`.
     Alerts(crate::commands::link::AlertsArgs),
+    /// The offender network: exports, key players, paths, communities.
+    #[command(subcommand)]
+    Graph(crate::commands::graph::GraphCmd),
 }
 
 #[derive(Debug, Args)]

@@ -2,6 +2,7 @@
 //! capability's commands live in a submodule of their own.
 
 pub mod chat;
+pub mod graph;
 pub mod hashset;
 pub mod link;
 pub mod scan;
@@ -590,6 +591,7 @@ async fn dispatch(store: &Store, g: &Global, out: &Output, command: Command) -> 
         Command::Chat(cmd) => chat::chat(store, g, out, cmd).await,
         Command::Link(cmd) => link::link(store, g, out, cmd).await,
         Command::Alerts(args) => link::alerts(store, g, out, args).await,
+        Command::Graph(cmd) => graph::graph(store, g, out, cmd).await,
         Command::Pdq(_) => unreachable!("handled before opening the store"),
     }
 }
