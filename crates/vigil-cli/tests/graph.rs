@@ -122,7 +122,16 @@ async fn offender_graph_from_chat_logs_and_scans() {
                 "ceop@example.uk",
             ],
         );
-        env.ok("alice", &["user", "add", "uc1", "--roles", "investigator"]);
+        env.ok(
+            "alice",
+            &[
+                "user",
+                "add",
+                "uc1",
+                "--roles",
+                "investigator,forensic-examiner",
+            ],
+        );
         env.ok(
             "alice",
             &[

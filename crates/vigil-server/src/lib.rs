@@ -82,7 +82,9 @@ async fn stylesheet() -> impl IntoResponse {
 
 /// Headers on every response: no framing, no sniffing, no referrer leaks,
 /// and a content security policy that allows only this origin's styles and
-/// no scripts, images from data: only (server-side SVG charts are inline).
+/// scripts (the vendored Cytoscape.js and `graph.js`; never inline), fetches
+/// to this origin only, images from data: only (server-side SVG charts are
+/// inline).
 async fn security_headers(
     req: axum::extract::Request,
     next: axum::middleware::Next,
@@ -92,7 +94,8 @@ async fn security_headers(
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
-            "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; \
+            "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; \
+             img-src 'self' data:; form-action 'self'; \
              frame-ancestors 'none'; base-uri 'none'",
         ),
     );

@@ -10,6 +10,7 @@ pub mod agencies;
 pub mod audit;
 pub mod cases;
 pub mod dashboard;
+pub mod graph;
 pub mod identifiers;
 pub mod me;
 pub mod persons;
@@ -65,6 +66,10 @@ pub const MODULES: &[Module] = &[
     Module {
         routes: audit::routes,
         doc: audit::Doc::openapi,
+    },
+    Module {
+        routes: graph::routes,
+        doc: graph::Doc::openapi,
     },
 ];
 

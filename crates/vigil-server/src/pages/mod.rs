@@ -1,5 +1,7 @@
 //! The officers' web application: server-rendered pages (askama templates
-//! in `templates/`), plain HTML forms, no scripts. Every page goes through
+//! in `templates/`), plain HTML forms, no inline scripts (the network page
+//! alone loads the vendored Cytoscape.js and `static/graph.js` from this
+//! origin, and works without them). Every page goes through
 //! the store's authorised methods as the signed-in officer; every form
 //! carries the session's CSRF token ([`crate::auth::CsrfForm`]).
 //!
@@ -13,6 +15,7 @@ pub mod audit;
 pub mod cases;
 pub mod charts;
 pub mod dashboard;
+pub mod graph;
 pub mod login;
 pub mod lookup;
 pub mod persons;
@@ -34,6 +37,7 @@ pub fn router() -> Router<AppState> {
     let r = cases::routes(r);
     let r = persons::routes(r);
     let r = lookup::routes(r);
+    let r = graph::routes(r);
     audit::routes(r)
 }
 
