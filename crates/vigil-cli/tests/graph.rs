@@ -10,18 +10,19 @@ use serde_json::Value;
 mod common;
 use common::Env;
 
-/// Room 1, as irssi writes it. The host `g.o.d` makes the undercover
+/// Room 1, as irssi writes it (IRC nicks cannot hold dots, so the issue's
+/// `g.o.d` is `g-o-d` here). The host `g-o-d` makes the undercover
 /// officer and `lieutenant` operators and leaves before `alpha` arrives;
 /// `packrat` offers six files over DCC.
 const DEN_IRSSI: &str = "--- Log opened Mon Mar 02 21:00:00 2026
-21:00 -!- g.o.d [~god@192.0.2.66] has joined #den
+21:00 -!- g-o-d [~god@192.0.2.66] has joined #den
 21:01 -!- uc_officer [~uc@203.0.113.5] has joined #den
-21:01 -!- mode/#den [+o uc_officer] by g.o.d
+21:01 -!- mode/#den [+o uc_officer] by g-o-d
 21:02 -!- lieutenant [~lt@192.0.2.20] has joined #den
-21:02 -!- mode/#den [+o lieutenant] by g.o.d
-21:03 <@g.o.d> rules: no pics in channel, use dcc
+21:02 -!- mode/#den [+o lieutenant] by g-o-d
+21:03 <@g-o-d> rules: no pics in channel, use dcc
 21:04 -!- packrat [~pr@198.51.100.23] has joined #den
-21:05 -!- g.o.d [~god@192.0.2.66] has quit [Quit: bye]
+21:05 -!- g-o-d [~god@192.0.2.66] has quit [Quit: bye]
 21:10 -!- alpha [~al@192.0.2.31] has joined #den
 21:11 < alpha> lieutenant: anything new?
 21:12 <@lieutenant> alpha: ask packrat
@@ -75,7 +76,7 @@ fn label_of(n: &Value) -> Vec<String> {
 fn is_host(n: &Value) -> bool {
     label_of(n)
         .iter()
-        .any(|l| l == "g.o.d" || l == "Son_of_G0d")
+        .any(|l| l == "g-o-d" || l == "Son_of_G0d")
 }
 
 const NX: &str = r#"
@@ -202,7 +203,7 @@ async fn offender_graph_from_chat_logs_and_scans() {
                 };
                 std::fs::write(root.join(format!("{f}.bin")), body).unwrap();
             }
-            env.json(
+            env.ok(
                 "uc1",
                 &[
                     "scan",
@@ -215,9 +216,9 @@ async fn offender_graph_from_chat_logs_and_scans() {
             );
         }
 
-        // The same address makes g.o.d and Son_of_G0d a link candidate;
+        // The same address makes g-o-d and Son_of_G0d a link candidate;
         // the officer accepts it.
-        let god = person_id(&env, "uc1", &case_id, "g.o.d");
+        let god = person_id(&env, "uc1", &case_id, "g-o-d");
         let son = person_id(&env, "uc1", &case_id, "Son_of_G0d");
         let cands = env.json("uc1", &["link", "candidates", "--case", &case_id]);
         let cand = cands
@@ -228,7 +229,7 @@ async fn offender_graph_from_chat_logs_and_scans() {
                 let pair = [c["person_a"]["id"].as_i64(), c["person_b"]["id"].as_i64()];
                 pair.contains(&Some(god)) && pair.contains(&Some(son))
             })
-            .unwrap_or_else(|| panic!("{}: no g.o.d/Son_of_G0d candidate: {cands}", env.name()));
+            .unwrap_or_else(|| panic!("{}: no g-o-d/Son_of_G0d candidate: {cands}", env.name()));
         let cand_id = cand["id"].as_i64().unwrap().to_string();
         env.ok("uc1", &["link", "accept", &cand_id]);
 
