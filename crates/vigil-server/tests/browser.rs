@@ -537,6 +537,21 @@ async fn an_officer_uses_the_web_application_in_chromium() {
             "no details of the unreleased record"
         );
         d.screenshot(&shots, "06-lookup");
+        // The network chart: graph.js writes the counts into the status
+        // line only after Cytoscape.js has drawn, so this proves both load
+        // and run under the CSP (same-origin scripts, nothing inline).
+        d.go(&format!("{base}/graph"));
+        let graph = d.wait_for("Select a node for details");
+        assert!(
+            graph.contains("Select a node for details"),
+            "Cytoscape.js rendered: {graph}"
+        );
+        assert!(graph.contains("<canvas"), "drawn on canvas");
+        assert!(
+            !graph.contains("SonOfGod"),
+            "no other agency's unreleased record in the graph"
+        );
+        d.screenshot(&shots, "06b-graph");
         d.go(&format!("{base}/audit"));
         assert!(d.source().contains("Chain verified"));
         d.screenshot(&shots, "07-audit");

@@ -279,7 +279,14 @@ async fn api_graph_is_cytoscape_json_with_key_players_and_respects_agencies() {
         let (status, _, body) =
             send(&w.app, get("/api/graph?operation=Op%20Heron", &w.token_b)).await;
         assert_eq!(status, StatusCode::OK, "{body}");
-        for secret in ["hostess", "warden", "kestrel\"", "aviary", "Room Aviary", "192.0.2.7"] {
+        for secret in [
+            "hostess",
+            "warden",
+            "kestrel\"",
+            "aviary",
+            "Room Aviary",
+            "192.0.2.7",
+        ] {
             assert!(
                 !body.contains(secret),
                 "{}: B sees {secret}: {body}",
