@@ -375,3 +375,59 @@ async fn an_email_arriving_by_chat_import_raises_blind_hits_both_ways() {
         );
     }
 }
+
+/// Hits in message-id order (equal scores come back in any order).
+fn by_id(page: &Value) -> Vec<Value> {
+    let mut hits = page["hits"].as_array().unwrap().clone();
+    hits.sort_by_key(|h| h["message_id"].as_i64());
+    hits
+}
+
+#[tokio::test]
+async fn reindex_rebuilds_a_deleted_search_index() {
+    for env in Env::all().await {
+        let name = env.name().to_string();
+        env.init();
+        let c1 =
+            env.json("alice", &["case", "create", "--title", "Room #hideout"])["id"].to_string();
+        let c2 = env.json("alice", &["case", "create", "--title", "Room #pics"])["id"].to_string();
+        import_log(&env, "alice", &c1, "hideout.log", IRSSI_LOG);
+        import_log(&env, "alice", &c2, "pics.log", ROOM_ONE);
+        let before = env.json("alice", &["chat", "search", "zebra OR rules"]);
+        assert_eq!(before["total"], 2, "{name}: {before}");
+        let all_before = env.json("alice", &["chat", "search", ""]);
+
+        // The index lives beside the SQLite file, or in VIGIL_SEARCH_DIR.
+        let dir = match env.url {
+            None => {
+                let mut s = env.db.clone().into_os_string();
+                s.push(".search");
+                std::path::PathBuf::from(s)
+            }
+            Some(_) => env._dir.path().join("search"),
+        };
+        assert!(dir.is_dir(), "{name}: {}", dir.display());
+        std::fs::remove_dir_all(&dir).unwrap();
+        let gone = env.json("alice", &["chat", "search", "zebra OR rules"]);
+        assert_eq!(gone["total"], 0, "{name}: {gone}");
+
+        let r = env.json("alice", &["chat", "reindex"]);
+        assert_eq!(r["messages"], 7, "{name}: {r}");
+        assert_eq!(r["indexed"], 7, "{name}: {r}");
+        let after = env.json("alice", &["chat", "search", "zebra OR rules"]);
+        assert_eq!(by_id(&after), by_id(&before), "{name}");
+        let all_after = env.json("alice", &["chat", "search", ""]);
+        assert_eq!(by_id(&all_after), by_id(&all_before), "{name}");
+        assert_eq!(by_id(&all_after).len(), 7, "{name}");
+
+        // One case again: replaces its documents, adds no duplicates.
+        let r = env.json("alice", &["chat", "reindex", "--case", &c1]);
+        assert_eq!(r["messages"], 5, "{name}: {r}");
+        assert_eq!(r["indexed"], 7, "{name}: {r}");
+        // A user who cannot read the case cannot rebuild (or learn) it.
+        env.ok("alice", &["user", "add", "uc2", "--roles", "investigator"]);
+        let (code, _, err) = env.run(Some("uc2"), &["chat", "reindex", "--case", &c1], None);
+        assert_ne!(code, 0, "{name}: {err}");
+        assert!(err.contains("permission denied"), "{name}: {err}");
+    }
+}
