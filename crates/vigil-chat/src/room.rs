@@ -119,9 +119,13 @@ pub struct RoomAnalysis {
     pub activity_per_hour: [u64; 24],
 }
 
-/// Server names (`irc.example.net`) set modes too; they are not members.
-fn is_person(nick: &str) -> bool {
-    !nick.is_empty() && nick != SELF_NICK && !nick.contains('.')
+/// Server names (`irc.example.net`) set modes, topics, kicks and notices
+/// too; they are not members. Only in those positions is a dotted name taken
+/// for a server: one that joins, speaks, acts, changes nick or receives a
+/// mode is a person, because networks and bridges do allow nicks such as
+/// `g.o.d`, and dropping them would lose exactly the host an officer needs.
+fn is_person(nick: &str, may_be_server: bool) -> bool {
+    !nick.is_empty() && nick != SELF_NICK && !(may_be_server && nick.contains('.'))
 }
 
 pub fn analyse(log: &ParsedLog) -> RoomAnalysis {
@@ -137,7 +141,7 @@ pub fn analyse(log: &ParsedLog) -> RoomAnalysis {
     let mut per_hour = [0u64; 24];
 
     let mut touch = |nick: &str, time: Option<OffsetDateTime>, line: usize| -> Option<String> {
-        if !is_person(nick) {
+        if !is_person(nick, false) {
             return None;
         }
         let k = fold(nick);
@@ -185,7 +189,9 @@ pub fn analyse(log: &ParsedLog) -> RoomAnalysis {
                 }
             }
             EventKind::Notice { nick, .. } => {
-                touch(nick, t, l);
+                if is_person(nick, true) {
+                    touch(nick, t, l);
+                }
             }
             EventKind::Action { nick, .. } => {
                 if touch(nick, t, l).is_some() {
@@ -200,7 +206,9 @@ pub fn analyse(log: &ParsedLog) -> RoomAnalysis {
                 }
             }
             EventKind::Kick { nick, by, .. } => {
-                touch(by, t, l);
+                if is_person(by, true) {
+                    touch(by, t, l);
+                }
                 touch(nick, t, l);
             }
             EventKind::NickChange { old, new } => {
@@ -214,7 +222,9 @@ pub fn analyse(log: &ParsedLog) -> RoomAnalysis {
                 });
             }
             EventKind::Mode { by, changes, .. } => {
-                touch(by, t, l);
+                if is_person(by, true) {
+                    touch(by, t, l);
+                }
                 for c in changes {
                     if let (Some(role), Some(target)) = (Role::from_mode(c.mode), c.arg.as_deref())
                     {
@@ -231,7 +241,9 @@ pub fn analyse(log: &ParsedLog) -> RoomAnalysis {
                 }
             }
             EventKind::Topic { by, .. } => {
-                touch(by, t, l);
+                if is_person(by, true) {
+                    touch(by, t, l);
+                }
             }
             EventKind::DccSend {
                 from,

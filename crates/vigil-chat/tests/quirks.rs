@@ -222,3 +222,27 @@ fn formatting_codes_do_not_split_participants() {
         }
     );
 }
+
+/// A dotted nick that joins and speaks is a member; a server name that only
+/// sets modes is not.
+#[test]
+fn dotted_nicks_are_members_and_servers_are_not() {
+    let log = parse(
+        "--- Log opened Sun Mar 01 20:00:00 2009\n\
+         20:01 -!- g.o.d [~god@203.0.113.7] has joined #pics\n\
+         20:01 -!- mode/#pics [+o g.o.d] by irc.example.net\n\
+         20:03 <@g.o.d> rules are in the topic\n"
+            .as_bytes(),
+        &ParseOptions {
+            format: Some(Format::Irssi),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let room = analyse(&log);
+    let nicks: Vec<&str> = room.members.iter().map(|m| m.nick.as_str()).collect();
+    assert_eq!(nicks, vec!["g.o.d"]);
+    assert_eq!(room.members[0].hostmasks, vec!["~god@203.0.113.7"]);
+    assert_eq!(room.operators.len(), 1);
+    assert_eq!(room.operators[0].by, "irc.example.net");
+}

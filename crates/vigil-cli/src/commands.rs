@@ -297,7 +297,19 @@ async fn dispatch(store: &Store, g: &Global, out: &Output, command: Command) -> 
                 }
                 PersonCmd::Show { id } => {
                     let d = store.show_person(&p, id).await?;
-                    out.emit(&d, |d| {
+                    let links = link::person_links(store, &p, id, d.person.case_id).await?;
+                    let mut value = serde_json::to_value(&d)?;
+                    if let Some(obj) = value.as_object_mut() {
+                        obj.insert(
+                            "exact_links".into(),
+                            serde_json::to_value(&links.exact_links)?,
+                        );
+                        obj.insert(
+                            "candidate_links".into(),
+                            serde_json::to_value(&links.candidate_links)?,
+                        );
+                    }
+                    out.emit(&value, |_| {
                         println!(
                             "person {}: {} ({})",
                             d.person.id, d.person.label, d.person.role
@@ -350,6 +362,7 @@ async fn dispatch(store: &Store, g: &Global, out: &Output, command: Command) -> 
                                 n.id, n.created_by, n.created_at, n.body
                             );
                         }
+                        link::print_person_links(&links);
                     })
                 }
                 PersonCmd::List { case } => {

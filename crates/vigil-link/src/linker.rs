@@ -313,8 +313,47 @@ impl Linker {
         const MAX_HOLDERS: usize = 1;
         // Beyond this many holders a nick change is not used at all.
         const MAX_SHARED_HOLDERS: usize = 4;
+        let index_of: HashMap<i64, u32> = profiles
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.person_id, i as u32))
+            .collect();
         for (i, p) in profiles.iter().enumerate() {
             for nc in &p.nick_changes {
+                if !nc.holders.is_empty() {
+                    // The log names who held the nicks: no lookup by name.
+                    let mut group: Vec<u32> = nc
+                        .holders
+                        .iter()
+                        .filter_map(|h| index_of.get(h).copied())
+                        .collect();
+                    group.push(i as u32);
+                    group.sort_unstable();
+                    group.dedup();
+                    let detail = format!(
+                        "{:?} changed nick to {:?} in one session (recorded for person {}; the holders of both nicks in that session are persons {}), so they are one person",
+                        nc.old,
+                        nc.new,
+                        p.person_id,
+                        group
+                            .iter()
+                            .map(|&g| profiles[g as usize].person_id.to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    );
+                    for (x, &a) in group.iter().enumerate() {
+                        for &b in &group[x + 1..] {
+                            let e = Evidence {
+                                kind: EvidenceKind::NickChange,
+                                weight: self.cfg.weights.certain_bits,
+                                detail: detail.clone(),
+                                sources: vec![nc.source.clone()],
+                            };
+                            self.add_special(a, b, e);
+                        }
+                    }
+                    continue;
+                }
                 let network = nc.network.as_ref().map(|n| n.to_ascii_lowercase());
                 let (Some(old), Some(new)) = (handle_forms(&nc.old), handle_forms(&nc.new)) else {
                     self.notes.push(format!(

@@ -79,6 +79,13 @@ pub struct NickChange {
     pub new: String,
     pub network: Option<String>,
     pub source: String,
+    /// Persons known from the log itself to have held the old or the new
+    /// nick in that session (the store passes the participants of the room
+    /// the change was logged in). When given, the linker links exactly these
+    /// persons, with certainty, instead of looking the nicks up by name
+    /// across every case, where a common nick would make it ambiguous.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub holders: Vec<i64>,
 }
 
 /// An identifier the person stated as their own ("mail me at …", "add me on
@@ -175,6 +182,7 @@ impl Profile {
             new: new.into(),
             network: None,
             source: source.into(),
+            holders: Vec::new(),
         });
         self
     }

@@ -381,6 +381,42 @@ fn nick_change_on_a_shared_nick_is_strong_but_not_certain() {
     assert!(e.weight > 0.0);
 }
 
+/// When the log names who held the nicks in the session (the store's room
+/// participants), the change is certain even though the names are common.
+#[test]
+fn nick_change_with_known_session_holders_is_certain_despite_shared_nicks() {
+    let mut renamed = Profile::new(3).handle("Son_of_G0d", "c.log:4");
+    renamed.nick_changes.push(vigil_link::NickChange {
+        old: "g.o.d".into(),
+        new: "Son_of_G0d".into(),
+        network: None,
+        source: "c.log:3".into(),
+        holders: vec![3, 4],
+    });
+    let people = vec![
+        Profile::new(1).handle("g.o.d", "a.log:1"),
+        Profile::new(2).handle("Son_of_G0d", "b.log:1"),
+        renamed,
+        Profile::new(4).handle("g.o.d", "c.log:1"),
+    ];
+    let report = link(&people, LinkConfig::default());
+    let c = report
+        .candidates
+        .iter()
+        .find(|c| (c.a, c.b) == (3, 4))
+        .unwrap_or_else(|| panic!("{report:#?}"));
+    assert!(c.certain, "{}", c.explain());
+    // The other holders of the names are not made certain by it.
+    assert!(
+        report
+            .candidates
+            .iter()
+            .filter(|c| (c.a, c.b) != (3, 4))
+            .all(|c| !c.certain),
+        "{report:#?}"
+    );
+}
+
 #[test]
 fn ipv6_privacy_addresses_in_one_64_are_one_line() {
     let win = w(

@@ -55,6 +55,12 @@ pub struct ChatImportResult {
     pub new_messages: Vec<StoredMessage>,
 }
 
+/// How often (in messages) an import reports progress.
+pub const PROGRESS_EVERY: usize = 1000;
+
+/// Messages handed to a reindex sink at a time (memory stays flat).
+pub const REINDEX_BATCH: i64 = 5000;
+
 fn json<T: Serialize>(v: &T) -> Result<serde_json::Value, StoreError> {
     serde_json::to_value(v)
         .map_err(|e| StoreError::Config(format!("cannot encode a room fact: {e}")))
@@ -64,12 +70,39 @@ fn opt_time(t: Option<time::OffsetDateTime>) -> Option<String> {
     t.map(timestamp_text)
 }
 
+/// `FILE:LINE by SPEAKER[, mentioned]`: where an extracted identifier came
+/// from, who wrote the line, and whether it was merely mentioned (the time
+/// is the identifier's first/last seen).
+fn provenance(file: &str, found: &vigil_chat::Identifier) -> String {
+    let mut s = format!("{file}:{}", found.line);
+    if let Some(who) = &found.speaker {
+        s.push_str(" by ");
+        s.push_str(who);
+    }
+    if found.ownership == Ownership::Mentioned {
+        s.push_str(", mentioned");
+    }
+    s
+}
+
 impl Store {
     /// Imports a parsed chat log into a case (write-case required).
     pub async fn import_chat(
         &self,
         p: &Principal,
         req: &ChatImportRequest<'_>,
+    ) -> Result<ChatImportResult, StoreError> {
+        self.import_chat_with_progress(p, req, &|_| {}).await
+    }
+
+    /// [`Store::import_chat`], calling `progress` with the number of
+    /// messages stored so far (every [`PROGRESS_EVERY`] and at the end), so
+    /// a terminal can show how far one long transaction has got.
+    pub async fn import_chat_with_progress(
+        &self,
+        p: &Principal,
+        req: &ChatImportRequest<'_>,
+        progress: &(dyn Fn(usize) + Sync),
     ) -> Result<ChatImportResult, StoreError> {
         let case_id = req.case_id;
         let tx = self.begin_write().await?;
@@ -83,6 +116,8 @@ impl Store {
 
         // Persons: one per participant handle (folded), reused across imports.
         let mut persons_added = 0;
+        let mut new_persons: Vec<i64> = Vec::new();
+        let mut new_identifiers: Vec<i64> = Vec::new();
         let mut person_of: HashMap<String, i64> = HashMap::new();
         let officer = req.officer_handle.as_deref().map(fold);
         let mut handles: Vec<(String, Option<String>, Option<String>, usize)> = s
@@ -138,6 +173,7 @@ impl Store {
                     .await?
                     .try_get("id")?;
                     persons_added += 1;
+                    new_persons.push(id);
                     id
                 }
             };
@@ -158,8 +194,9 @@ impl Store {
             person_of.insert(key, person_id);
         }
 
-        // Identifiers: each participant's handle, then owned extracted ones.
-        let mut identifiers_added = 0;
+        // Identifiers: each participant's handle, then the extracted ones:
+        // owned ones on their owner's person, mentioned ones on the case
+        // alone (no person), each with the line, time and speaker it came from.
         for (nick, first, last, line) in &handles {
             let Some(&person_id) = person_of.get(&fold(nick)) else {
                 continue;
@@ -171,22 +208,21 @@ impl Store {
             ident.first_seen = first.clone();
             ident.last_seen = last.clone();
             let source = format!("{}:{}", req.file, line);
-            if self
-                .insert_identifier_once(&mut tx, p, case_id, person_id, &ident, &source)
+            if let Some(id) = self
+                .insert_identifier_once(&mut tx, p, case_id, Some(person_id), &ident, &source)
                 .await?
             {
-                identifiers_added += 1;
+                new_identifiers.push(id);
             }
         }
         for found in &s.identifiers {
-            if found.ownership != Ownership::Own {
-                continue;
-            }
-            let Some(owner) = found.owner.as_deref() else {
-                continue;
-            };
-            let Some(&person_id) = person_of.get(&fold(owner)) else {
-                continue;
+            let owner = match (found.ownership, found.owner.as_deref()) {
+                (Ownership::Own, Some(owner)) => match person_of.get(&fold(owner)) {
+                    Some(&person_id) => Some(person_id),
+                    None => continue,
+                },
+                (Ownership::Own, None) => continue,
+                (Ownership::Mentioned, _) => None,
             };
             let Ok(mut ident) = NewIdentifier::of_kind(found.kind, &found.raw) else {
                 continue;
@@ -194,18 +230,22 @@ impl Store {
             let seen = opt_time(found.time);
             ident.first_seen = seen.clone();
             ident.last_seen = seen;
-            let source = format!("{}:{}", req.file, found.line);
-            if self
-                .insert_identifier_once(&mut tx, p, case_id, person_id, &ident, &source)
+            let source = provenance(&req.file, found);
+            if let Some(id) = self
+                .insert_identifier_once(&mut tx, p, case_id, owner, &ident, &source)
                 .await?
             {
-                identifiers_added += 1;
+                new_identifiers.push(id);
             }
         }
+        let identifiers_added = new_identifiers.len();
 
         // Messages.
         let mut new_messages = Vec::new();
-        for m in &s.messages {
+        for (done, m) in s.messages.iter().enumerate() {
+            if done % PROGRESS_EVERY == 0 {
+                progress(done);
+            }
             let sent_at = opt_time(m.time);
             let row = sqlx::query(
                 "INSERT INTO chat_messages (case_id, room_id, event_key, sent_at, handle, kind, text, \
@@ -237,6 +277,8 @@ impl Store {
                 });
             }
         }
+
+        progress(s.messages.len());
 
         // Room facts.
         let mut facts: Vec<(&str, Option<String>, usize, serde_json::Value)> = Vec::new();
@@ -280,6 +322,16 @@ impl Store {
             }),
         )
         .await?;
+        // De-confliction, as `person add` and `identifier add` do it: exact
+        // links and alerts to both sides for every new person and identifier,
+        // in this transaction. Only new rows are linked, and alerts are keyed
+        // by pair, so a re-import raises nothing new.
+        for &id in &new_persons {
+            self.link_new_person(&mut tx, p, id).await?;
+        }
+        for &id in &new_identifiers {
+            self.link_new_identifier(&mut tx, p, id).await?;
+        }
         tx.commit().await?;
         Ok(ChatImportResult {
             room_id,
@@ -325,31 +377,149 @@ impl Store {
         .try_get("id")?)
     }
 
-    /// Inserts an identifier for a person unless the same (kind, normalized
-    /// value) is already attached to that person; returns whether it added.
+    /// Inserts an identifier unless the same (kind, normalised value) is
+    /// already attached to that person (or, for a mentioned identifier with
+    /// no person, already recorded as mentioned in the case); returns the new
+    /// id. A repeated sighting of an owned identifier widens its first/last
+    /// seen window instead, so an IP seen in two rooms carries both times.
     async fn insert_identifier_once(
         &self,
         tx: &mut Tx,
         p: &Principal,
         case_id: i64,
-        person_id: i64,
+        person_id: Option<i64>,
         ident: &NewIdentifier,
         source: &str,
-    ) -> Result<bool, StoreError> {
-        let exists = sqlx::query(
-            "SELECT id FROM identifiers WHERE person_id = $1 AND kind = $2 AND normalized = $3",
-        )
-        .bind(person_id)
-        .bind(ident.kind.as_str())
-        .bind(ident.normalized.clone())
-        .fetch_optional(&mut **tx)
-        .await?;
-        if exists.is_some() {
-            return Ok(false);
+    ) -> Result<Option<i64>, StoreError> {
+        let exists = match person_id {
+            Some(pid) => {
+                sqlx::query(
+                    "SELECT id, first_seen, last_seen FROM identifiers \
+                     WHERE person_id = $1 AND kind = $2 AND normalized = $3",
+                )
+                .bind(pid)
+                .bind(ident.kind.as_str())
+                .bind(ident.normalized.clone())
+                .fetch_optional(&mut **tx)
+                .await?
+            }
+            None => {
+                sqlx::query(
+                    "SELECT id, first_seen, last_seen FROM identifiers WHERE case_id = $1 \
+                     AND person_id IS NULL AND kind = $2 AND normalized = $3",
+                )
+                .bind(case_id)
+                .bind(ident.kind.as_str())
+                .bind(ident.normalized.clone())
+                .fetch_optional(&mut **tx)
+                .await?
+            }
+        };
+        let Some(row) = exists else {
+            let id = self
+                .insert_identifier(tx, p, case_id, person_id, ident, source)
+                .await?;
+            return Ok(Some(id));
+        };
+        if person_id.is_some() {
+            let id: i64 = row.try_get("id")?;
+            let first: Option<String> = row.try_get("first_seen")?;
+            let last: Option<String> = row.try_get("last_seen")?;
+            let earlier = match (&ident.first_seen, &first) {
+                (Some(new), Some(old)) if new < old => Some(new.clone()),
+                (Some(new), None) => Some(new.clone()),
+                _ => None,
+            };
+            let later = match (&ident.last_seen, &last) {
+                (Some(new), Some(old)) if new > old => Some(new.clone()),
+                (Some(new), None) => Some(new.clone()),
+                _ => None,
+            };
+            if earlier.is_some() || later.is_some() {
+                sqlx::query("UPDATE identifiers SET first_seen = $1, last_seen = $2 WHERE id = $3")
+                    .bind(earlier.or(first))
+                    .bind(later.or(last))
+                    .bind(id)
+                    .execute(&mut **tx)
+                    .await?;
+            }
         }
-        self.insert_identifier(tx, p, case_id, Some(person_id), ident, source)
+        Ok(None)
+    }
+
+    /// Streams every stored message of a case to `sink` in batches, for
+    /// rebuilding the search index (after a restore, a corrupt or deleted
+    /// index). The index is derived data of the messages, so whoever may
+    /// read the case may rebuild its part; the rebuild is audited once.
+    /// Returns the number of messages streamed.
+    pub async fn chat_messages_for_reindex(
+        &self,
+        p: &Principal,
+        case_id: i64,
+        sink: &mut (dyn FnMut(&[StoredMessage]) -> Result<(), StoreError> + Send),
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let ca = self.case_access(&mut tx, p, case_id).await?;
+        let d = vigil_domain::access::can_read(p, &ca.scope(None, &ca.release));
+        if !d.allowed() {
+            let other = ca.agency_id != p.agency_id;
+            return self
+                .refuse(
+                    tx,
+                    p,
+                    "chat.reindex",
+                    format!("case:{case_id}"),
+                    Some(case_id),
+                    d,
+                    other,
+                )
+                .await;
+        }
+        let mut after = 0i64;
+        let mut total = 0u64;
+        loop {
+            let rows = sqlx::query(
+                "SELECT m.id, m.sent_at, m.handle, m.text, r.name FROM chat_messages m \
+                 JOIN chat_rooms r ON r.id = m.room_id \
+                 WHERE m.case_id = $1 AND m.id > $2 ORDER BY m.id LIMIT $3",
+            )
+            .bind(case_id)
+            .bind(after)
+            .bind(REINDEX_BATCH)
+            .fetch_all(&mut *tx)
             .await?;
-        Ok(true)
+            if rows.is_empty() {
+                break;
+            }
+            let batch = rows
+                .iter()
+                .map(|r| {
+                    Ok(StoredMessage {
+                        id: r.try_get("id")?,
+                        case_id,
+                        room: r.try_get("name")?,
+                        handle: r.try_get("handle")?,
+                        time: r.try_get("sent_at")?,
+                        text: r.try_get("text")?,
+                    })
+                })
+                .collect::<Result<Vec<_>, sqlx::Error>>()?;
+            after = batch.last().map_or(after, |m| m.id);
+            total += batch.len() as u64;
+            sink(&batch)?;
+        }
+        self.log(
+            &mut tx,
+            p,
+            "chat.reindex",
+            format!("case:{case_id}"),
+            Some(case_id),
+            d,
+            serde_json::json!({"messages": total}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(total)
     }
 
     /// The cases whose messages `p` may search: the readable cases, with

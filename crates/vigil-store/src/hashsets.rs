@@ -246,6 +246,36 @@ pub struct HashMatch {
     pub distance: u32,
     /// Matched through a rotated or mirrored variant of the query.
     pub dihedral: bool,
+    /// Which variant matched (`rot90`, `flipx`, … see [`TRANSFORMS`]) when
+    /// `dihedral`; none for a direct match.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transform: Option<String>,
+}
+
+/// Names of the eight dihedral variants, in the order the scanner stores
+/// them (vigil-pdq's reference order and names); index 0 is the image as it
+/// is. The reference names reflections by their axis: `flipy` reflects
+/// across the vertical axis (a left-right mirror), `flipx` across the
+/// horizontal one (upside down), `flipplus1`/`flipminus1` across the
+/// diagonals.
+pub const TRANSFORMS: [&str; 8] = [
+    "original",
+    "rot90",
+    "rot180",
+    "rot270",
+    "flipx",
+    "flipy",
+    "flipplus1",
+    "flipminus1",
+];
+
+fn transform_name(t: u8) -> Option<String> {
+    (t != 0).then(|| {
+        TRANSFORMS
+            .get(usize::from(t))
+            .unwrap_or(&"dihedral")
+            .to_string()
+    })
 }
 
 /// The answer to one query.
@@ -272,7 +302,13 @@ pub struct TriageOptions {
 impl Default for TriageOptions {
     fn default() -> Self {
         TriageOptions {
-            matching: MatchOptions::default(),
+            // A scan is matched with rotations and mirror images too:
+            // flipped copies are what re-posting tools produce, and the
+            // scanner already computed the eight variants.
+            matching: MatchOptions {
+                dihedral: true,
+                ..MatchOptions::default()
+            },
             series_radius: DEFAULT_SERIES_RADIUS,
             rematch: false,
         }
@@ -336,6 +372,9 @@ pub struct TriageSummary {
     pub near_duplicate_distances: BTreeMap<String, DistanceStats>,
     /// Near-duplicate items whose PDQ quality is below 50.
     pub unreliable_near_duplicates: i64,
+    /// Transform (`flipx`, `rot90`, …) → near-duplicate items found only
+    /// through that rotated or mirrored variant of their hash.
+    pub near_duplicate_transforms: BTreeMap<String, i64>,
     pub unknown_images: i64,
     pub series: SeriesSummary,
     pub known_series: Vec<KnownSeries>,
@@ -1672,7 +1711,7 @@ impl Store {
             .unwrap_or_else(|| sets.values().map(|s| s.1).max().unwrap_or(0))
             .min(256);
         // PDQ candidates for all queries at once.
-        let pdq_hits: Vec<Vec<(i64, u32, bool)>> = match &index {
+        let pdq_hits: Vec<Vec<(i64, u32, u8)>> = match &index {
             Some(ix) => queries
                 .iter()
                 .map(|q| match q {
@@ -1721,15 +1760,7 @@ impl Store {
                         .await?
                     {
                         if let Some((set_name, _)) = sets.get(&set_id) {
-                            matches.push(hash_match(
-                                set_name,
-                                set_id,
-                                id,
-                                &e,
-                                other.kind(),
-                                0,
-                                false,
-                            ));
+                            matches.push(hash_match(set_name, set_id, id, &e, other.kind(), 0, 0));
                         }
                     }
                 }
@@ -1830,7 +1861,7 @@ impl Store {
             .min(256);
         let mut near = 0u64;
         if !sets.is_empty() && !index.index.is_empty() {
-            let mut found: Vec<(i64, Option<i64>, i64, u32, bool)> = Vec::new();
+            let mut found: Vec<(i64, Option<i64>, i64, u32, u8)> = Vec::new();
             for r in &items {
                 let ev: i64 = r.try_get("id")?;
                 let hex: String = r.try_get("pdq")?;
@@ -2029,7 +2060,7 @@ impl Store {
 
         // Stored matches of this agency's sets, with the entries' facts.
         let rows = sqlx::query(
-            "SELECT m.evidence_id, m.kind, m.distance, m.unreliable, h.category, h.series, \
+            "SELECT m.evidence_id, m.kind, m.distance, m.unreliable, m.dihedral, h.category, h.series, \
              h.victim_identified, s.name AS set_name FROM scan_matches m \
              JOIN hash_entries h ON h.id = m.entry_id JOIN hash_sets s ON s.id = m.set_id \
              WHERE m.scan_id = $1 AND s.agency_id = $2",
@@ -2040,7 +2071,7 @@ impl Store {
         .await?;
         struct ItemMatch {
             exact_cat: Option<String>,
-            near: Option<(String, u32, bool)>,
+            near: Option<(String, u32, bool, u8)>,
         }
         let mut per_item: HashMap<i64, ItemMatch> = HashMap::new();
         // series → (sets, items, any identified, any unidentified)
@@ -2051,6 +2082,9 @@ impl Store {
             let kind: String = r.try_get("kind")?;
             let dist: i64 = r.try_get("distance")?;
             let unreliable: i64 = r.try_get("unreliable")?;
+            // scan_matches.dihedral holds the TRANSFORMS index (0: direct).
+            let transform: i64 = r.try_get("dihedral")?;
+            let transform = u8::try_from(transform).unwrap_or(0);
             let cat: String = r
                 .try_get::<Option<String>, _>("category")?
                 .unwrap_or_else(|| UNCATEGORIZED.into());
@@ -2062,10 +2096,10 @@ impl Store {
                 let dist = u32::try_from(dist).unwrap_or(0);
                 let better = match &item.near {
                     None => true,
-                    Some((c, d, _)) => (dist, severity(&cat)) < (*d, severity(c)),
+                    Some((c, d, _, _)) => (dist, severity(&cat)) < (*d, severity(c)),
                 };
                 if better {
-                    item.near = Some((cat.clone(), dist, unreliable != 0));
+                    item.near = Some((cat.clone(), dist, unreliable != 0, transform));
                 }
             } else if item
                 .exact_cat
@@ -2092,10 +2126,14 @@ impl Store {
         let mut near_duplicates = BTreeMap::new();
         let mut near_duplicate_distances: BTreeMap<String, DistanceStats> = BTreeMap::new();
         let mut unreliable_near = 0i64;
+        let mut near_duplicate_transforms: BTreeMap<String, i64> = BTreeMap::new();
         for m in per_item.values() {
             if let Some(c) = &m.exact_cat {
                 *known.entry(c.clone()).or_insert(0) += 1;
-            } else if let Some((c, d, unreliable)) = &m.near {
+            } else if let Some((c, d, unreliable, transform)) = &m.near {
+                if let Some(t) = transform_name(*transform) {
+                    *near_duplicate_transforms.entry(t).or_insert(0) += 1;
+                }
                 *near_duplicates.entry(c.clone()).or_insert(0) += 1;
                 let s = near_duplicate_distances
                     .entry(c.clone())
@@ -2200,6 +2238,7 @@ impl Store {
             near_duplicates,
             near_duplicate_distances,
             unreliable_near_duplicates: unreliable_near,
+            near_duplicate_transforms,
             unknown_images,
             series: series_summary,
             known_series,
@@ -2229,7 +2268,7 @@ fn hash_match(
     e: &HashEntry,
     kind: &str,
     distance: u32,
-    dihedral: bool,
+    transform: u8,
 ) -> HashMatch {
     let hash = match kind {
         "md5" => e.md5.map(|h| h.to_hex()),
@@ -2254,7 +2293,8 @@ fn hash_match(
         series: e.series.clone(),
         victim_identified: e.victim_identified,
         distance,
-        dihedral,
+        dihedral: transform != 0,
+        transform: transform_name(transform),
     }
 }
 
@@ -2271,33 +2311,38 @@ pub fn parse_dihedral(text: &str) -> Option<Vec<PdqHash>> {
 }
 
 /// Index answers for one PDQ query: `(entry id, distance, via a variant)`.
+/// Index entries within `radius` of `hash`, and with `dihedral` of any of
+/// its rotated or mirrored variants: `(entry, distance, transform)` where
+/// transform is the index into [`TRANSFORMS`] of the variant that came
+/// closest (0 when the image as it is matched best). Each variant is its own
+/// radius query, so the transform reported is exactly the one that matched.
 fn pdq_candidates(
     index: &PdqIndex,
     hash: &PdqHash,
     variants: Option<&[PdqHash]>,
     dihedral: bool,
     radius: u32,
-) -> Vec<(i64, u32, bool)> {
-    let direct = index.query(hash, radius);
-    let mut out: Vec<(i64, u32, bool)> = direct.iter().map(|m| (m.id, m.distance, false)).collect();
+) -> Vec<(i64, u32, u8)> {
+    let mut best: HashMap<i64, (u32, u8)> = index
+        .query(hash, radius)
+        .iter()
+        .map(|m| (m.id, (m.distance, 0)))
+        .collect();
     if dihedral && let Some(vs) = variants {
-        let others: Vec<PdqHash> = vs.iter().filter(|v| *v != hash).copied().collect();
-        if !others.is_empty()
-            && let Ok(more) = index.query_variants(&others, radius)
-        {
-            let best: HashMap<i64, u32> = direct.iter().map(|m| (m.id, m.distance)).collect();
-            for m in more {
-                match best.get(&m.id) {
-                    Some(&d) if d <= m.distance => {}
-                    Some(_) => {
-                        if let Some(x) = out.iter_mut().find(|x| x.0 == m.id) {
-                            *x = (m.id, m.distance, true);
-                        }
-                    }
-                    None => out.push((m.id, m.distance, true)),
+        for (t, v) in vs.iter().enumerate().skip(1) {
+            if v == hash {
+                continue;
+            }
+            let t = u8::try_from(t).unwrap_or(u8::MAX);
+            for m in index.query(v, radius) {
+                let slot = best.entry(m.id).or_insert((m.distance, t));
+                if m.distance < slot.0 {
+                    *slot = (m.distance, t);
                 }
             }
         }
     }
+    let mut out: Vec<(i64, u32, u8)> = best.into_iter().map(|(id, (d, t))| (id, d, t)).collect();
+    out.sort_unstable();
     out
 }

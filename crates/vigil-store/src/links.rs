@@ -823,13 +823,16 @@ impl Store {
             }
             persons.sort_unstable();
             persons.dedup();
-            for pid in persons {
+            // The holders of the two nicks in this room are who changed
+            // nick: certain, whoever else elsewhere uses the same names.
+            for &pid in &persons {
                 if let Some(prof) = profiles.get_mut(&pid) {
                     prof.nick_changes.push(vigil_link::NickChange {
                         old: old.to_string(),
                         new: new.to_string(),
                         network: None,
                         source: source.clone(),
+                        holders: persons.clone(),
                     });
                 }
             }

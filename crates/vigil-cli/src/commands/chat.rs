@@ -6,6 +6,7 @@
 //! each import commits and only ever searched with the case ids the store
 //! says the user may read.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
@@ -14,7 +15,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use vigil_chat::{Format, ParseOptions, Zone};
 use vigil_search::{MessageDoc, SearchIndex, SearchRequest};
-use vigil_store::{ChatImportRequest, Store};
+use vigil_store::{ChatImportRequest, Store, StoreError, StoredMessage};
 
 use crate::UsageError;
 use crate::cli::Global;
@@ -26,6 +27,16 @@ pub enum ChatCmd {
     Import(ImportArgs),
     /// Search the messages of the cases you may read.
     Search(SearchArgs),
+    /// Rebuild the search index from the stored messages (after a restore,
+    /// or when the index is corrupt or deleted).
+    Reindex(ReindexArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReindexArgs {
+    /// Only this case; otherwise every case you may read.
+    #[arg(long)]
+    pub case: Option<i64>,
 }
 
 #[derive(Debug, Args)]
@@ -70,6 +81,7 @@ pub async fn chat(store: &Store, g: &Global, out: &Output, cmd: ChatCmd) -> Resu
     match cmd {
         ChatCmd::Import(a) => import(store, g, out, a).await,
         ChatCmd::Search(a) => search(store, g, out, a).await,
+        ChatCmd::Reindex(a) => reindex(store, g, out, a).await,
     }
 }
 
@@ -124,9 +136,17 @@ async fn import(store: &Store, g: &Global, out: &Output, a: ImportArgs) -> Resul
         zone,
         base_date: None,
     };
+    let bar = progress_bar(out);
+    if let Some(b) = &bar {
+        b.set_message(format!("parsing {}", a.file.display()));
+    }
     let log = vigil_chat::parse(&bytes, &opts)
         .map_err(|e| UsageError(format!("{}: {e}", a.file.display())))?;
     let summary = vigil_chat::summarize(&log);
+    if let Some(b) = &bar {
+        b.set_length(summary.messages.len() as u64);
+        b.set_message("storing messages");
+    }
     let file_name = a
         .file
         .file_name()
@@ -137,8 +157,13 @@ async fn import(store: &Store, g: &Global, out: &Output, a: ImportArgs) -> Resul
         .clone()
         .or_else(|| summary.channel.clone())
         .unwrap_or_else(|| file_name.clone());
+    let report = |n: usize| {
+        if let Some(b) = &bar {
+            b.set_position(n as u64);
+        }
+    };
     let result = store
-        .import_chat(
+        .import_chat_with_progress(
             &p,
             &ChatImportRequest {
                 case_id: a.case,
@@ -148,31 +173,29 @@ async fn import(store: &Store, g: &Global, out: &Output, a: ImportArgs) -> Resul
                 officer_handle: a.officer_handle.clone(),
                 summary: &summary,
             },
+            &report,
         )
         .await?;
     // Index after the commit: the database is the source of truth.
     if !result.new_messages.is_empty() {
         let index = open_index(g)?;
-        let docs: Vec<MessageDoc> = result
-            .new_messages
-            .iter()
-            .map(|m| MessageDoc {
-                message_id: m.id,
-                case_id: m.case_id,
-                room: m.room.clone(),
-                handle: m.handle.clone(),
-                time: m
-                    .time
-                    .as_deref()
-                    .and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok())
-                    .unwrap_or(OffsetDateTime::UNIX_EPOCH),
-                text: m.text.clone(),
-            })
-            .collect();
-        index
-            .add_batch(&docs)
-            .context("cannot index the messages")?;
+        if let Some(b) = &bar {
+            b.set_position(0);
+            b.set_length(result.new_messages.len() as u64);
+            b.set_message("indexing messages");
+        }
+        for chunk in result.new_messages.chunks(INDEX_CHUNK) {
+            index
+                .add_batch(&docs(chunk))
+                .context("cannot index the messages")?;
+            if let Some(b) = &bar {
+                b.inc(chunk.len() as u64);
+            }
+        }
         index.commit().context("cannot commit the search index")?;
+    }
+    if let Some(b) = bar {
+        b.finish_and_clear();
     }
     let mut value = serde_json::to_value(&summary)?;
     if let Some(obj) = value.as_object_mut() {
@@ -199,6 +222,102 @@ async fn import(store: &Store, g: &Global, out: &Output, a: ImportArgs) -> Resul
             summary.nick_changes.len(),
             summary.file_offers.len(),
             summary.unparsed_lines.len()
+        )
+    })
+}
+
+/// Messages handed to the index writer at a time.
+const INDEX_CHUNK: usize = 5000;
+
+/// A progress bar on stderr for long imports and rebuilds: only on a
+/// terminal and never under `--json`, whose stdout must stay one document.
+fn progress_bar(out: &Output) -> Option<indicatif::ProgressBar> {
+    if out.json || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {msg} {pos}/{len} ({per_sec}) [{elapsed_precise}, ETA {eta}]",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    Some(bar)
+}
+
+fn docs(messages: &[StoredMessage]) -> Vec<MessageDoc> {
+    messages
+        .iter()
+        .map(|m| MessageDoc {
+            message_id: m.id,
+            case_id: m.case_id,
+            room: m.room.clone(),
+            handle: m.handle.clone(),
+            time: m
+                .time
+                .as_deref()
+                .and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok())
+                .unwrap_or(OffsetDateTime::UNIX_EPOCH),
+            text: m.text.clone(),
+        })
+        .collect()
+}
+
+/// `vigil chat reindex`: for each case (one, or every readable one), drop
+/// its messages from the index and add them again from the database, then
+/// commit once. Cases the user cannot read are left as they are, which is
+/// safe because searches are always filtered to readable cases.
+async fn reindex(store: &Store, g: &Global, out: &Output, a: ReindexArgs) -> Result<()> {
+    let p = super::acting(store, g).await?;
+    let cases: Vec<i64> = match a.case {
+        Some(c) => vec![c],
+        None => store
+            .list_cases(&p)
+            .await?
+            .into_iter()
+            .map(|c| c.id)
+            .collect(),
+    };
+    let index = open_index(g)?;
+    let bar = progress_bar(out);
+    let mut per_case = Vec::new();
+    for case_id in cases {
+        if let Some(b) = &bar {
+            b.set_message(format!("case {case_id}"));
+        }
+        index
+            .delete_case(case_id)
+            .context("cannot clear the case from the search index")?;
+        let mut sink = |batch: &[StoredMessage]| -> Result<(), StoreError> {
+            index
+                .add_batch(&docs(batch))
+                .map_err(|e| StoreError::Config(format!("search index: {e}")))?;
+            if let Some(b) = &bar {
+                b.inc(batch.len() as u64);
+            }
+            Ok(())
+        };
+        let n = store
+            .chat_messages_for_reindex(&p, case_id, &mut sink)
+            .await?;
+        per_case.push(serde_json::json!({"case": case_id, "messages": n}));
+    }
+    index.commit().context("cannot commit the search index")?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let total: u64 = per_case.iter().filter_map(|c| c["messages"].as_u64()).sum();
+    let value = serde_json::json!({
+        "cases": per_case,
+        "messages": total,
+        "indexed": index.num_docs(),
+    });
+    out.emit(&value, |_| {
+        println!(
+            "reindexed {total} messages of {} cases into {}",
+            per_case.len(),
+            index_dir(g).display()
         )
     })
 }

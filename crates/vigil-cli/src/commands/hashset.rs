@@ -459,7 +459,11 @@ fn print_answer(a: &MatchAnswer) {
                         .clone()
                         .unwrap_or_else(|| format!("entry {}", m.entry_id)),
                     if m.dihedral {
-                        format!("{} (rotated/mirrored)", m.kind)
+                        format!(
+                            "{} ({})",
+                            m.kind,
+                            m.transform.as_deref().unwrap_or("rotated/mirrored")
+                        )
                     } else {
                         m.kind.clone()
                     },
@@ -694,6 +698,9 @@ pub fn print_triage(out: &Output, s: &TriageSummary) -> Result<()> {
             .map(|d| format!(" (distance {}..{})", d.min, d.max))
             .unwrap_or_default();
         println!("  {c}: {n}{d}");
+    }
+    for (t, n) in &s.near_duplicate_transforms {
+        println!("  found through the {t} variant: {n}");
     }
     println!(
         "unknown images: {}; {} unknown series (radius {}), largest {} images",

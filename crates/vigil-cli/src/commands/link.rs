@@ -4,7 +4,9 @@
 
 use anyhow::Result;
 use clap::{Args, Subcommand};
-use vigil_store::{Alert, Holder, MergeOutcome, Store};
+use serde::Serialize;
+use vigil_domain::Principal;
+use vigil_store::{Alert, ExactLink, Holder, MergeOutcome, Store};
 
 use crate::cli::Global;
 use crate::output::{Output, opt, table};
@@ -171,6 +173,95 @@ pub async fn link(store: &Store, g: &Global, out: &Output, cmd: LinkCmd) -> Resu
             })
         }
     }
+}
+
+/// What `vigil person show` adds about links: the person's exact links
+/// (the same normalised identifier held elsewhere, with the holder as the
+/// viewer may see it) and how many candidate links involve the person.
+#[derive(Debug, Serialize)]
+pub struct PersonLinks {
+    pub exact_links: Vec<ExactLink>,
+    pub candidate_links: CandidateCounts,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CandidateCounts {
+    /// Open candidates (awaiting a decision).
+    pub open: usize,
+    /// Open candidates backed by certain evidence (a nick change).
+    pub certain: usize,
+    /// Accepted or rejected ones.
+    pub decided: usize,
+    /// Candidate ids, for `vigil link accept|reject`.
+    pub ids: Vec<i64>,
+}
+
+/// The link part of `vigil person show`. Candidates are recomputed for the
+/// person's case (the same call as `vigil link candidates --case`), so the
+/// count is current rather than whatever the last run stored.
+pub async fn person_links(
+    store: &Store,
+    p: &Principal,
+    person: i64,
+    case_id: i64,
+) -> Result<PersonLinks> {
+    let exact_links = store.exact_links(p, person).await?;
+    let candidates = store.link_candidates(p, Some(case_id), None).await?;
+    let mine: Vec<_> = candidates
+        .iter()
+        .filter(|c| c.person_a.id == person || c.person_b.id == person)
+        .collect();
+    let open: Vec<_> = mine.iter().filter(|c| c.status == "open").collect();
+    Ok(PersonLinks {
+        candidate_links: CandidateCounts {
+            open: open.len(),
+            certain: open.iter().filter(|c| c.certain).count(),
+            decided: mine.len() - open.len(),
+            ids: mine.iter().map(|c| c.id).collect(),
+        },
+        exact_links,
+    })
+}
+
+/// Prints the link part of `vigil person show` for people.
+pub fn print_person_links(l: &PersonLinks) {
+    if !l.exact_links.is_empty() {
+        println!();
+        table(
+            &["identifier", "same", "value", "also held by"],
+            l.exact_links
+                .iter()
+                .map(|x| {
+                    vec![
+                        x.identifier_id.to_string(),
+                        x.kind.clone(),
+                        x.normalized.clone(),
+                        holder_text(&x.other),
+                    ]
+                })
+                .collect(),
+        );
+    }
+    let c = &l.candidate_links;
+    println!(
+        "
+candidate links: {} open ({} certain), {} decided{}",
+        c.open,
+        c.certain,
+        c.decided,
+        if c.ids.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; see `vigil link candidates` ids {}",
+                c.ids
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    );
 }
 
 /// `vigil person unmerge PERSON`.
