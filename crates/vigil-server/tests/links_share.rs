@@ -98,7 +98,13 @@ async fn world(store: Store, name: &'static str, dir: Option<tempfile::TempDir>)
         .await
         .unwrap();
     let case_b = store
-        .create_case(&bob, "Forum Kestrel", Some("Op Kite"), &Release::Agency, "t")
+        .create_case(
+            &bob,
+            "Forum Kestrel",
+            Some("Op Kite"),
+            &Release::Agency,
+            "t",
+        )
         .await
         .unwrap();
     let pb = store
@@ -271,10 +277,7 @@ async fn sign_in(app: &Router, user: &str) -> String {
 async fn candidate(w: &World, token: &str) -> Option<Value> {
     let r = send(
         &w.app,
-        get(
-            &format!("/api/links/candidates?person_id={}", w.god),
-            token,
-        ),
+        get(&format!("/api/links/candidates?person_id={}", w.god), token),
     )
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}: {}", w.name, r.text());
@@ -298,8 +301,9 @@ async fn candidates_carry_evidence_and_decisions_round_trip() {
         assert_eq!(c["cross_agency"], false);
         let ev = c["evidence"].as_array().unwrap();
         assert!(
-            ev.iter().any(|e| e["kind"].as_str().unwrap().starts_with("handle")
-                && e["detail"].as_str().unwrap().to_lowercase().contains("son")),
+            ev.iter()
+                .any(|e| e["kind"].as_str().unwrap().starts_with("handle")
+                    && e["detail"].as_str().unwrap().to_lowercase().contains("son")),
             "handle evidence naming the compared values: {c}"
         );
         let id = c["id"].as_i64().unwrap();
@@ -332,7 +336,13 @@ async fn candidates_carry_evidence_and_decisions_round_trip() {
                 ),
             )
             .await;
-            assert_eq!(r.status, StatusCode::NOT_FOUND, "{}: {d}: {}", w.name, r.text());
+            assert_eq!(
+                r.status,
+                StatusCode::NOT_FOUND,
+                "{}: {d}: {}",
+                w.name,
+                r.text()
+            );
         }
         let r = send(
             &w.app,
@@ -406,11 +416,7 @@ async fn candidates_carry_evidence_and_decisions_round_trip() {
         assert_eq!(c["decided_by"], "alice");
         let missing = send(
             &w.app,
-            post_json(
-                "/api/links/candidates/999999/reject",
-                &w.token_a,
-                json!({}),
-            ),
+            post_json("/api/links/candidates/999999/reject", &w.token_a, json!({})),
         )
         .await;
         assert_eq!(missing.status, StatusCode::NOT_FOUND);
@@ -570,7 +576,10 @@ async fn attribution_packages_and_keys() {
         for (uri, status) in [
             ("/api/attribution", StatusCode::BAD_REQUEST),
             ("/api/attribution?operation=", StatusCode::BAD_REQUEST),
-            ("/api/attribution?operation=No+such+op", StatusCode::NOT_FOUND),
+            (
+                "/api/attribution?operation=No+such+op",
+                StatusCode::NOT_FOUND,
+            ),
         ] {
             let r = send(&w.app, get(uri, &w.token_a)).await;
             assert_eq!(r.status, status, "{}: {uri}: {}", w.name, r.text());
@@ -632,7 +641,11 @@ async fn pages_show_links_alerts_and_dissemination_without_images() {
         let bob = sign_in(&w.app, "bob").await;
         let al = send(&w.app, page("/alerts", &bob)).await;
         assert_eq!(al.status, StatusCode::OK, "{}", al.text());
-        assert!(al.text().contains("Blind hit: Agency A (CA)"), "{}", al.text());
+        assert!(
+            al.text().contains("Blind hit: Agency A (CA)"),
+            "{}",
+            al.text()
+        );
         assert!(al.text().contains("desk-a@example.org"));
         assert!(!al.text().contains("SonOfGod") && !al.text().contains("Room Nightjar"));
         let csrf = hidden_csrf(&al.text());
@@ -659,7 +672,11 @@ async fn pages_show_links_alerts_and_dissemination_without_images() {
             "country entered by the agency",
             "Packages are handled by liaison officers",
         ] {
-            assert!(d.text().contains(text), "{}: dissemination lacks {text}", w.name);
+            assert!(
+                d.text().contains(text),
+                "{}: dissemination lacks {text}",
+                w.name
+            );
         }
         let lo = sign_in(&w.app, "lo").await;
         let d = send(&w.app, page("/dissemination", &lo)).await;
@@ -673,7 +690,10 @@ async fn pages_show_links_alerts_and_dissemination_without_images() {
             (format!("/persons/{}", w.god), &alice),
             ("/alerts".to_string(), &bob),
             ("/dissemination".to_string(), &lo),
-            ("/?operation=Op+Heron&country=CA&agency=Agency+A".to_string(), &alice),
+            (
+                "/?operation=Op+Heron&country=CA&agency=Agency+A".to_string(),
+                &alice,
+            ),
         ] {
             let r = send(&w.app, page(&path, cookie)).await;
             assert_eq!(r.status, StatusCode::OK, "{}: {path}", w.name);
@@ -853,12 +873,9 @@ async fn the_dashboard_counts_outcomes_received_back_through_a_package() {
         let counts = sa.outcome_counts(&admin_a, "Op Hydrant").await.unwrap();
         assert_eq!(d["outcomes"]["arrested"], counts.total.arrested);
         // Filters: by the reporting agency, by another country.
-        let f = send(
-            &app_a,
-            get("/api/dashboard?agency=NCA+CEOP", &token),
-        )
-        .await
-        .json();
+        let f = send(&app_a, get("/api/dashboard?agency=NCA+CEOP", &token))
+            .await
+            .json();
         assert_eq!(f["outcomes"]["arrested"], 1, "{f}");
         assert_eq!(f["outcomes"]["suspects_identified"], 0, "suspects are A's");
         let f = send(&app_a, get("/api/dashboard?country=us", &token))

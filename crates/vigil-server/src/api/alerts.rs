@@ -68,7 +68,10 @@ pub struct AlertFilter {
 }
 
 #[derive(OpenApi)]
-#[openapi(paths(list_alerts, read_alert), components(schemas(AlertPage, AlertOut)))]
+#[openapi(
+    paths(list_alerts, read_alert),
+    components(schemas(AlertPage, AlertOut))
+)]
 pub struct Doc;
 
 pub fn routes(r: ApiRouter) -> ApiRouter {

@@ -140,7 +140,14 @@ pub async fn attribution(
     store: &Store,
     p: &Principal,
     operation: &str,
-) -> Result<(Vec<GeoDatabaseOut>, Vec<CountryCountOut>, Vec<AttributedPersonOut>), Problem> {
+) -> Result<
+    (
+        Vec<GeoDatabaseOut>,
+        Vec<CountryCountOut>,
+        Vec<AttributedPersonOut>,
+    ),
+    Problem,
+> {
     let geo = vigil_share::GeoSet::embedded().map_err(|e| {
         eprintln!("vigil serve: {e}");
         Problem::new(
@@ -150,8 +157,7 @@ pub async fn attribution(
         )
     })?;
     let facts = store.attribution_facts(p, operation).await?;
-    let mut persons: Vec<AttributedPersonOut> =
-        facts.iter().map(|f| attributed(&geo, f)).collect();
+    let mut persons: Vec<AttributedPersonOut> = facts.iter().map(|f| attributed(&geo, f)).collect();
     persons.sort_by(|a, b| (&a.country, a.person_id).cmp(&(&b.country, b.person_id)));
     let mut by_country: BTreeMap<String, (i64, i64)> = BTreeMap::new();
     for x in &persons {

@@ -29,11 +29,7 @@ struct AlertsPage {
 }
 
 async fn list(c: WebCaller) -> PageResult {
-    let mut alerts = c
-        .store
-        .alerts(&c.principal, false)
-        .await
-        .map_err(fail)?;
+    let mut alerts = c.store.alerts(&c.principal, false).await.map_err(fail)?;
     // Newest first: the latest hit is what an officer acts on.
     alerts.reverse();
     let unread = alerts.iter().filter(|a| !a.read).count();

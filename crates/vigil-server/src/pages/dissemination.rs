@@ -15,7 +15,9 @@ use serde::Deserialize;
 use super::Times;
 use super::{Chrome, PageResult, charts, fail, render};
 use crate::AppState;
-use crate::api::dissemination::{AttributedPersonOut, CountryCountOut, GeoDatabaseOut, attribution};
+use crate::api::dissemination::{
+    AttributedPersonOut, CountryCountOut, GeoDatabaseOut, attribution,
+};
 use crate::auth::WebCaller;
 
 pub fn routes(r: Router<AppState>) -> Router<AppState> {

@@ -112,10 +112,7 @@ struct DecisionForm {
 }
 
 /// Accepts or rejects a candidate link from the person page.
-async fn decide(
-    path: Option<Path<(i64, i64, String)>>,
-    f: CsrfForm<DecisionForm>,
-) -> PageResult {
+async fn decide(path: Option<Path<(i64, i64, String)>>, f: CsrfForm<DecisionForm>) -> PageResult {
     let Some(Path((id, cid, decision))) = path else {
         return Err(fail(Problem::not_found("no such candidate")));
     };
