@@ -552,6 +552,16 @@ async fn an_officer_uses_the_web_application_in_chromium() {
             "no other agency's unreleased record in the graph"
         );
         d.screenshot(&shots, "06b-graph");
+        d.go(&format!("{base}/alerts"));
+        let alerts = d.wait_for("De-confliction alerts");
+        assert!(alerts.contains("De-confliction alerts"));
+        assert!(!alerts.contains("SonOfGod"), "blind hits only");
+        d.screenshot(&shots, "06a-alerts");
+        d.go(&format!("{base}/dissemination"));
+        let dis = d.wait_for("Attribution by country");
+        assert!(dis.contains("Attribution by country") && dis.contains("<svg"));
+        assert!(!dis.contains("<img"));
+        d.screenshot(&shots, "06c-dissemination");
         d.go(&format!("{base}/audit"));
         assert!(d.source().contains("Chain verified"));
         d.screenshot(&shots, "07-audit");

@@ -74,6 +74,7 @@ pub mod country;
 pub mod geo;
 pub mod keys;
 pub mod package;
+pub mod person;
 pub mod signals;
 mod ustar;
 
@@ -84,6 +85,9 @@ pub use keys::{AgencyKeys, Fingerprint, KeyError, PublicBundle};
 pub use package::{
     Manifest, ManifestFields, OpenError, Opened, PackageKind, Party, SealError, contains_window,
     open, open_with_any, peek_manifest, seal,
+};
+pub use person::{
+    GeoDatabase, GeoSet, IdentifierInput, PersonInput, attribute_person, person_signals,
 };
 pub use signals::{
     Attribution, Signal, SignalKind, Strength, attribute, email_signal, ip_signal, ip_signal_at,

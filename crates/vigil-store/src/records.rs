@@ -1110,10 +1110,19 @@ impl Store {
                 visible.push(ca.case_id);
             }
         }
-        let mut cases = Vec::with_capacity(visible.len());
-        for id in &visible {
-            cases.push(self.fetch_case(&mut tx, *id).await?);
-        }
+        // One query for every visible case rather than one per case: the
+        // dashboard and the case list call this on every page view.
+        let wanted: std::collections::HashSet<i64> = visible.iter().copied().collect();
+        let cases = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{} ORDER BY c.id",
+            Case::SELECT
+        )))
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(Case::from_row)
+        .filter(|c| c.as_ref().map_or(true, |c| wanted.contains(&c.id)))
+        .collect::<Result<Vec<_>, _>>()?;
         self.log(
             &mut tx,
             p,

@@ -1894,6 +1894,185 @@ impl Store {
             total,
         })
     }
+
+    /// The outcomes dashboard: the same counts as [`Store::outcome_counts`]
+    /// (same rules, so outcomes received back from partner agencies count
+    /// the moment they are imported), over every readable person of the
+    /// filtered operations, broken down by operation, country, agency and
+    /// month.
+    ///
+    /// Dimensions: *country* follows [`Store::outcome_counts`] (a suspect's
+    /// entered country, an event's jurisdiction); *agency* is the agency
+    /// owning the case for `suspects_identified` and the agency that
+    /// recorded the event for the event-based counts (so an arrest reported
+    /// back by a partner is that partner's); *month* is when the suspect
+    /// was recorded, or the event's date. A person counts at most once per
+    /// category in each row and in the total (children safeguarded: once
+    /// per event). The country and agency filters keep only the
+    /// contributions in that country or by that agency.
+    pub async fn outcome_dashboard(
+        &self,
+        p: &Principal,
+        filter: &OutcomeFilter,
+    ) -> Result<OutcomeDashboard, StoreError> {
+        self.require(p, Capability::ReadCase, "outcomes.read")
+            .await?;
+        let mut tx = self.begin_write().await?;
+        let rows = sqlx::query(
+            "SELECT c.id, a.name AS agency, o.name AS operation FROM cases c \
+             JOIN agencies a ON a.id = c.agency_id \
+             LEFT JOIN operations o ON o.id = c.operation_id ORDER BY c.id",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut case_info: HashMap<i64, (String, Option<String>)> = HashMap::new();
+        for r in &rows {
+            case_info.insert(
+                r.try_get("id")?,
+                (r.try_get("agency")?, r.try_get("operation")?),
+            );
+        }
+        let persons = self
+            .persons_where(&mut tx, "p.merged_into IS NULL AND p.id > $1", 0)
+            .await?;
+        let wanted_op = filter.operation.as_deref().map(str::trim);
+        let wanted_country = filter
+            .country
+            .as_deref()
+            .map(|c| c.trim().to_ascii_uppercase());
+        let wanted_agency = filter.agency.as_deref().map(str::trim);
+        let mut out = OutcomeDashboard::default();
+        let mut operations = std::collections::BTreeSet::new();
+        let mut countries = std::collections::BTreeSet::new();
+        let mut agencies = std::collections::BTreeSet::new();
+        let mut cache: HashMap<i64, crate::records::CaseAccess> = HashMap::new();
+        let mut counted: Vec<i64> = Vec::new();
+        for person in persons {
+            let Some((case_agency, op)) = case_info.get(&person.case_id) else {
+                continue;
+            };
+            if let std::collections::hash_map::Entry::Vacant(e) = cache.entry(person.case_id) {
+                e.insert(self.case_access(&mut tx, p, person.case_id).await?);
+            }
+            let Some(ca) = cache.get(&person.case_id) else {
+                continue;
+            };
+            if !access::can_read(p, &ca.scope(person.release.as_ref(), &ca.release)).allowed() {
+                continue;
+            }
+            let op = op.clone().unwrap_or_else(|| NO_OPERATION.to_string());
+            operations.insert(op.clone());
+            if wanted_op.is_some_and(|w| w != op) {
+                continue;
+            }
+            let events = self.events_of(&mut tx, person.id).await?;
+            let mark = |country: &str, agency: &str, date: &str| OutcomeMark {
+                country: country.to_string(),
+                agency: agency.to_string(),
+                month: date.chars().take(7).collect(),
+            };
+            let mut units: Vec<(OutcomeCategory, Vec<OutcomeMark>)> = Vec::new();
+            if person.role == PersonRole::Suspect {
+                units.push((
+                    OutcomeCategory::Suspect,
+                    vec![mark(
+                        person.country.as_deref().unwrap_or("unknown"),
+                        case_agency,
+                        &person.created_at,
+                    )],
+                ));
+            }
+            let mut per_cat: BTreeMap<OutcomeCategory, Vec<OutcomeMark>> = BTreeMap::new();
+            for e in &events {
+                let cat = match e.kind {
+                    EventKind::Arrest => OutcomeCategory::Arrested,
+                    EventKind::Charge => OutcomeCategory::Charged,
+                    EventKind::Conviction => OutcomeCategory::Convicted,
+                    EventKind::Death => OutcomeCategory::Deceased,
+                    EventKind::ChildSafeguarded => {
+                        units.push((
+                            OutcomeCategory::Safeguarded,
+                            vec![mark(&e.country, &e.agency, &e.date)],
+                        ));
+                        continue;
+                    }
+                    _ => continue,
+                };
+                per_cat
+                    .entry(cat)
+                    .or_default()
+                    .push(mark(&e.country, &e.agency, &e.date));
+            }
+            let resolved = events
+                .iter()
+                .any(|e| matches!(e.kind, EventKind::Conviction | EventKind::Acquittal));
+            if !resolved
+                && let Some(charge) = events.iter().rev().find(|e| e.kind == EventKind::Charge)
+            {
+                per_cat.insert(
+                    OutcomeCategory::Pending,
+                    vec![mark(&charge.country, &charge.agency, &charge.date)],
+                );
+            }
+            units.extend(per_cat);
+            let mut any = false;
+            for (cat, marks) in units {
+                for m in &marks {
+                    countries.insert(m.country.clone());
+                    agencies.insert(m.agency.clone());
+                }
+                let marks: Vec<OutcomeMark> = marks
+                    .into_iter()
+                    .filter(|m| wanted_country.as_deref().is_none_or(|w| m.country == w))
+                    .filter(|m| wanted_agency.is_none_or(|w| m.agency == w))
+                    .collect();
+                if marks.is_empty() {
+                    continue;
+                }
+                any = true;
+                cat.bump(&mut out.total);
+                cat.bump(out.by_operation.entry(op.clone()).or_default());
+                let distinct = |f: fn(&OutcomeMark) -> &String| {
+                    marks
+                        .iter()
+                        .map(f)
+                        .cloned()
+                        .collect::<std::collections::BTreeSet<String>>()
+                };
+                for c in distinct(|m| &m.country) {
+                    cat.bump(out.by_country.entry(c).or_default());
+                }
+                for a in distinct(|m| &m.agency) {
+                    cat.bump(out.by_agency.entry(a).or_default());
+                }
+                for m in distinct(|m| &m.month) {
+                    cat.bump(out.by_month.entry(m).or_default());
+                }
+            }
+            if any {
+                counted.push(person.id);
+            }
+        }
+        out.operations = operations.into_iter().collect();
+        out.countries = countries.into_iter().collect();
+        out.agencies = agencies.into_iter().collect();
+        self.log(
+            &mut tx,
+            p,
+            "outcomes.read",
+            filter
+                .operation
+                .as_deref()
+                .map_or("dashboard".into(), |o| format!("operation:{o}")),
+            None,
+            Decision::Allow("read-case"),
+            serde_json::json!({"operation": filter.operation, "country": filter.country,
+                "agency": filter.agency, "persons": counted}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(out)
+    }
 }
 
 struct NewPackageRow<'a> {
@@ -1906,4 +2085,66 @@ struct NewPackageRow<'a> {
     case_id: Option<i64>,
     state: &'a str,
     summary: &'a serde_json::Value,
+}
+
+/// The dashboard's name for cases that belong to no operation.
+pub const NO_OPERATION: &str = "(no operation)";
+
+/// What the outcomes dashboard counts; `None` means all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OutcomeFilter {
+    /// An operation name ([`NO_OPERATION`] for cases outside any).
+    pub operation: Option<String>,
+    /// ISO 3166-1 alpha-2 (or `unknown`).
+    pub country: Option<String>,
+    /// An agency name.
+    pub agency: Option<String>,
+}
+
+/// The outcomes dashboard's numbers; see [`Store::outcome_dashboard`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct OutcomeDashboard {
+    pub total: OutcomeCounts,
+    pub by_operation: BTreeMap<String, OutcomeCounts>,
+    pub by_country: BTreeMap<String, OutcomeCounts>,
+    pub by_agency: BTreeMap<String, OutcomeCounts>,
+    /// `YYYY-MM`.
+    pub by_month: BTreeMap<String, OutcomeCounts>,
+    /// Every operation, country and agency seen before filtering, for the
+    /// filter choices.
+    pub operations: Vec<String>,
+    pub countries: Vec<String>,
+    pub agencies: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum OutcomeCategory {
+    Suspect,
+    Arrested,
+    Charged,
+    Convicted,
+    Pending,
+    Deceased,
+    Safeguarded,
+}
+
+impl OutcomeCategory {
+    fn bump(self, c: &mut OutcomeCounts) {
+        match self {
+            Self::Suspect => c.suspects_identified += 1,
+            Self::Arrested => c.arrested += 1,
+            Self::Charged => c.charged += 1,
+            Self::Convicted => c.convicted += 1,
+            Self::Pending => c.pending += 1,
+            Self::Deceased => c.deceased += 1,
+            Self::Safeguarded => c.children_safeguarded += 1,
+        }
+    }
+}
+
+/// Where and by whom one contribution to a count happened.
+struct OutcomeMark {
+    country: String,
+    agency: String,
+    month: String,
 }

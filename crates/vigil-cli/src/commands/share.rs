@@ -7,16 +7,14 @@
 //! file only joins the two: it attributes persons with the signals, seals
 //! what the store selected, and opens what arrives before the store sees it.
 
-use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use serde::Serialize;
-use vigil_domain::IdentifierKind;
 use vigil_share::secrecy::ExposeSecret;
 use vigil_share::{
-    AgencyKeys, CountryCode, EmbeddedGeo, GeoLookup, ManifestFields, MmdbGeo, PackageKind,
+    AgencyKeys, GeoDatabase, GeoSet, IdentifierInput, ManifestFields, PackageKind, PersonInput,
     PublicBundle, Signal,
 };
 use vigil_store::{
@@ -117,7 +115,7 @@ pub async fn keys(store: &Store, g: &Global, out: &Output, cmd: KeysCmd) -> Resu
     let p = acting(store, g).await?;
     match cmd {
         KeysCmd::Generate => {
-            let country = CountryCode::parse(&p.agency_country)
+            let country = vigil_share::CountryCode::parse(&p.agency_country)
                 .map_err(|e| usage(format!("agency country: {e}")))?;
             let keys = AgencyKeys::generate(&p.agency_name, country)
                 .context("cannot generate the agency keys")?;
@@ -267,92 +265,40 @@ fn write_secret(path: &Path, text: &str) -> Result<()> {
 
 /// The geolocation databases consulted: the agency's .mmdb first, if any,
 /// and always the embedded table.
-struct Geo {
-    dbs: Vec<Box<dyn GeoLookup>>,
-    embedded: &'static EmbeddedGeo,
+fn open_geo(mmdb: Option<&Path>) -> Result<GeoSet> {
+    let mut geo = GeoSet::embedded().context("the embedded geolocation table is unreadable")?;
+    if let Some(path) = mmdb {
+        geo.add_mmdb(path)
+            .map_err(|e| usage(format!("--mmdb: {e}")))?;
+    }
+    Ok(geo)
 }
 
-#[derive(Debug, Serialize)]
-struct GeoDb {
-    name: String,
-    built: String,
-}
-
-impl Geo {
-    fn open(mmdb: Option<&Path>) -> Result<Geo> {
-        let embedded =
-            EmbeddedGeo::get().context("the embedded geolocation table is unreadable")?;
-        let mut dbs: Vec<Box<dyn GeoLookup>> = Vec::new();
-        if let Some(path) = mmdb {
-            dbs.push(Box::new(
-                MmdbGeo::open(path).map_err(|e| usage(format!("--mmdb: {e}")))?,
-            ));
-        }
-        Ok(Geo { dbs, embedded })
-    }
-
-    fn all(&self) -> Vec<&dyn GeoLookup> {
-        let mut v: Vec<&dyn GeoLookup> = self.dbs.iter().map(|b| b.as_ref()).collect();
-        v.push(self.embedded);
-        v
-    }
-
-    fn described(&self) -> Vec<GeoDb> {
-        self.all()
+/// A person's record as `vigil-share` attributes it (the same translation
+/// the web's dissemination page makes).
+fn person_input(facts: &PersonFacts) -> PersonInput<'_> {
+    PersonInput {
+        person_id: facts.person.id,
+        country: facts.person.country.as_deref(),
+        identifiers: facts
+            .identifiers
             .iter()
-            .map(|g| GeoDb {
-                name: g.source().name.clone(),
-                built: g.source().built.date().to_string(),
+            .map(|i| IdentifierInput {
+                kind: i.kind.as_str(),
+                raw: &i.raw,
+                normalized: &i.normalized,
+                first_seen: i.first_seen.as_deref(),
             })
-            .collect()
+            .collect(),
     }
 }
 
 /// Every signal Vigil can read from a person's record.
-fn signals(geo: &Geo, facts: &PersonFacts) -> Vec<Signal> {
-    let mut out = Vec::new();
-    if let Some(c) = facts
-        .person
-        .country
-        .as_deref()
-        .and_then(|c| CountryCode::parse(c).ok())
-    {
-        out.push(Signal::agency_input(
-            c,
-            &format!("person {} record", facts.person.id),
-            "country entered by the agency on the person's record",
-        ));
-    }
-    for i in &facts.identifiers {
-        match i.kind {
-            IdentifierKind::Ip => {
-                let Ok(ip) = i.normalized.parse::<IpAddr>() else {
-                    continue;
-                };
-                let seen = i.first_seen.as_deref().and_then(|t| {
-                    time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
-                        .ok()
-                });
-                for db in geo.all() {
-                    if let Ok(Some(s)) = vigil_share::ip_signal_at(db, ip, seen) {
-                        out.push(s);
-                    }
-                }
-            }
-            IdentifierKind::Phone => {
-                if let Ok(Some(s)) = vigil_share::phone_signal(&i.raw) {
-                    out.push(s);
-                }
-            }
-            IdentifierKind::Email => out.extend(vigil_share::email_signal(&i.raw)),
-            IdentifierKind::Url => out.extend(vigil_share::url_signal(&i.raw)),
-            _ => {}
-        }
-    }
-    out
+fn signals(geo: &GeoSet, facts: &PersonFacts) -> Vec<Signal> {
+    vigil_share::person_signals(geo, &person_input(facts))
 }
 
-fn note(geo: &Geo, facts: &PersonFacts) -> AttributionNote {
+fn note(geo: &GeoSet, facts: &PersonFacts) -> AttributionNote {
     let a = vigil_share::attribute(signals(geo, facts));
     AttributionNote {
         country: a.top.map(|c| c.as_str().to_string()),
@@ -374,13 +320,13 @@ struct AttributedPerson {
 #[derive(Debug, Serialize)]
 struct AttributionReport {
     operation: String,
-    databases: Vec<GeoDb>,
+    databases: Vec<GeoDatabase>,
     persons: Vec<AttributedPerson>,
 }
 
 pub async fn attribute(store: &Store, g: &Global, out: &Output, args: AttributeArgs) -> Result<()> {
     let p = acting(store, g).await?;
-    let geo = Geo::open(args.mmdb.as_deref())?;
+    let geo = open_geo(args.mmdb.as_deref())?;
     let facts = store.attribution_facts(&p, &args.operation).await?;
     let mut persons: Vec<AttributedPerson> = facts
         .iter()
@@ -511,7 +457,7 @@ pub async fn package(store: &Store, g: &Global, out: &Output, cmd: PackageCmd) -
                 }
                 (None, None) => return Err(usage("pass --to AGENCY or --country CC")),
             };
-            let geo = Geo::open(a.mmdb.as_deref())?;
+            let geo = open_geo(a.mmdb.as_deref())?;
             let recipient = partner_bundle(store, &p, agency.id).await?;
             let keys = own_keys(store, &p, KeyUse::Seal).await?;
             let fields = ManifestFields::new(PackageKind::Leads);

@@ -1,21 +1,26 @@
-//! The outcomes dashboard: what happened to the persons of an operation.
-
-use std::collections::BTreeMap;
+//! The outcomes dashboard: what happened to the persons of an operation,
+//! per operation, country, agency and month — including outcomes partner
+//! agencies reported back through outcome packages.
 
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
-use vigil_domain::{EventKind, PersonRole};
-use vigil_store::{Principal, Store};
+use vigil_store::{OutcomeCounts, OutcomeFilter, Principal, Store};
 
 use super::{ApiQuery, ApiResult, ApiRouter};
 use crate::auth::ApiCaller;
 use crate::problem::Problem;
 
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DashboardParams {
-    /// Operation name; all readable cases when absent.
+    /// Operation name (`(no operation)` for cases outside any); all
+    /// readable cases when absent.
     pub operation: Option<String>,
+    /// Only outcomes in this country (ISO 3166-1 alpha-2, or `unknown`).
+    pub country: Option<String>,
+    /// Only outcomes recorded by this agency (suspects: the agency owning
+    /// the case).
+    pub agency: Option<String>,
 }
 
 /// The headline outcome counts.
@@ -32,6 +37,28 @@ pub struct Outcomes {
     pub children_safeguarded: i64,
 }
 
+impl From<&OutcomeCounts> for Outcomes {
+    fn from(c: &OutcomeCounts) -> Self {
+        let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        Outcomes {
+            suspects_identified: n(c.suspects_identified),
+            arrested: n(c.arrested),
+            charged: n(c.charged),
+            convicted: n(c.convicted),
+            pending: n(c.pending),
+            deceased: n(c.deceased),
+            children_safeguarded: n(c.children_safeguarded),
+        }
+    }
+}
+
+/// The outcomes of one operation, country, agency or month.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+pub struct OutcomeRow {
+    pub key: String,
+    pub outcomes: Outcomes,
+}
+
 /// One count.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
 pub struct Count {
@@ -39,118 +66,127 @@ pub struct Count {
     pub count: i64,
 }
 
-/// Events of one kind in one country.
+/// A case in scope.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
-pub struct CountryKindCount {
-    pub country: String,
-    pub kind: String,
-    pub count: i64,
+pub struct CaseRef {
+    pub id: i64,
+    pub title: String,
+    pub agency: String,
 }
 
 /// Everything the dashboard shows.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct DashboardOut {
     pub operation: Option<String>,
+    pub country: Option<String>,
+    pub agency: Option<String>,
+    /// Totals (each person once per category).
     pub outcomes: Outcomes,
-    /// Cases (id, title) the caller can read in scope.
-    pub cases: Vec<Count>,
+    pub by_operation: Vec<OutcomeRow>,
+    pub by_country: Vec<OutcomeRow>,
+    pub by_agency: Vec<OutcomeRow>,
+    /// `YYYY-MM`, ascending.
+    pub by_month: Vec<OutcomeRow>,
+    /// Filter choices: every operation, country and agency in scope.
+    pub operations: Vec<String>,
+    pub countries: Vec<String>,
+    pub agencies: Vec<String>,
+    /// Cases the caller can read in the operation.
+    pub cases: Vec<CaseRef>,
     pub persons_by_role: Vec<Count>,
-    pub events_by_kind: Vec<Count>,
-    pub events_by_country: Vec<CountryKindCount>,
-    /// Events per month (`YYYY-MM`).
-    pub events_by_month: Vec<Count>,
+}
+
+fn clean(v: Option<&str>) -> Option<String> {
+    v.map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+}
+
+fn rows(m: &std::collections::BTreeMap<String, OutcomeCounts>) -> Vec<OutcomeRow> {
+    m.iter()
+        .map(|(k, v)| OutcomeRow {
+            key: k.clone(),
+            outcomes: v.into(),
+        })
+        .collect()
 }
 
 /// Builds the dashboard through the store's authorised reads.
 pub async fn build(
     store: &Store,
     p: &Principal,
-    operation: Option<&str>,
+    q: &DashboardParams,
 ) -> Result<DashboardOut, Problem> {
-    let operation = operation.map(str::trim).filter(|o| !o.is_empty());
+    let filter = OutcomeFilter {
+        operation: clean(q.operation.as_deref()),
+        country: clean(q.country.as_deref()).map(|c| c.to_ascii_uppercase()),
+        agency: clean(q.agency.as_deref()),
+    };
+    if let Some(c) = &filter.country
+        && c != "UNKNOWN"
+        && !(c.len() == 2 && c.bytes().all(|b| b.is_ascii_alphabetic()))
+    {
+        return Err(Problem::bad_request(
+            "country must be a two-letter code (ISO 3166-1 alpha-2) or unknown",
+        ));
+    }
+    let filter = OutcomeFilter {
+        country: filter
+            .country
+            .map(|c| if c == "UNKNOWN" { "unknown".into() } else { c }),
+        ..filter
+    };
+    let d = store.outcome_dashboard(p, &filter).await?;
+    let no_op = vigil_store::NO_OPERATION;
     let cases: Vec<_> = store
         .list_cases(p)
         .await?
         .into_iter()
-        .filter(|c| operation.is_none() || c.operation.as_deref() == operation)
+        .filter(|c| {
+            filter
+                .operation
+                .as_deref()
+                .is_none_or(|o| c.operation.as_deref().unwrap_or(no_op) == o)
+        })
         .collect();
     let case_ids: std::collections::HashSet<i64> = cases.iter().map(|c| c.id).collect();
-    let persons: Vec<_> = store
-        .list_persons(p, None)
-        .await?
-        .into_iter()
-        .filter(|x| case_ids.contains(&x.case_id))
-        .collect();
-    let mut by_role: BTreeMap<String, i64> = BTreeMap::new();
-    for x in &persons {
-        *by_role.entry(x.role.to_string()).or_default() += 1;
+    let mut by_role: std::collections::BTreeMap<String, i64> = Default::default();
+    for x in store.list_persons(p, None).await? {
+        if case_ids.contains(&x.case_id) && x.merged_into.is_none() {
+            *by_role.entry(x.role.to_string()).or_default() += 1;
+        }
     }
-    let counts = store.event_counts(p, operation).await?;
-    let mut by_kind: BTreeMap<EventKind, i64> = BTreeMap::new();
-    let mut by_country: BTreeMap<(String, String), i64> = BTreeMap::new();
-    let mut by_month: BTreeMap<String, i64> = BTreeMap::new();
-    for c in &counts {
-        *by_kind.entry(c.kind).or_default() += c.count;
-        *by_country
-            .entry((c.country.clone(), c.kind.to_string()))
-            .or_default() += c.count;
-        *by_month
-            .entry(c.date.chars().take(7).collect())
-            .or_default() += c.count;
-    }
-    let k = |kind: EventKind| by_kind.get(&kind).copied().unwrap_or(0);
-    let outcomes = Outcomes {
-        suspects_identified: persons
-            .iter()
-            .filter(|x| x.role == PersonRole::Suspect)
-            .count() as i64,
-        arrested: k(EventKind::Arrest),
-        charged: k(EventKind::Charge),
-        convicted: k(EventKind::Conviction),
-        pending: (k(EventKind::Charge) - k(EventKind::Conviction) - k(EventKind::Acquittal)).max(0),
-        deceased: k(EventKind::Death),
-        children_safeguarded: k(EventKind::ChildSafeguarded),
-    };
     Ok(DashboardOut {
-        operation: operation.map(str::to_string),
-        outcomes,
+        outcomes: (&d.total).into(),
+        by_operation: rows(&d.by_operation),
+        by_country: rows(&d.by_country),
+        by_agency: rows(&d.by_agency),
+        by_month: rows(&d.by_month),
+        operations: d.operations,
+        countries: d.countries,
+        agencies: d.agencies,
         cases: cases
-            .iter()
-            .map(|c| Count {
-                key: c.title.clone(),
-                count: c.id,
+            .into_iter()
+            .map(|c| CaseRef {
+                id: c.id,
+                title: c.title,
+                agency: c.agency,
             })
             .collect(),
         persons_by_role: by_role
             .into_iter()
             .map(|(key, count)| Count { key, count })
             .collect(),
-        events_by_kind: by_kind
-            .into_iter()
-            .map(|(key, count)| Count {
-                key: key.to_string(),
-                count,
-            })
-            .collect(),
-        events_by_country: by_country
-            .into_iter()
-            .map(|((country, kind), count)| CountryKindCount {
-                country,
-                kind,
-                count,
-            })
-            .collect(),
-        events_by_month: by_month
-            .into_iter()
-            .map(|(key, count)| Count { key, count })
-            .collect(),
+        operation: filter.operation,
+        country: filter.country,
+        agency: filter.agency,
     })
 }
 
 #[derive(OpenApi)]
 #[openapi(
     paths(dashboard),
-    components(schemas(DashboardOut, Outcomes, Count, CountryKindCount))
+    components(schemas(DashboardOut, Outcomes, OutcomeRow, Count, CaseRef))
 )]
 pub struct Doc;
 
@@ -158,8 +194,9 @@ pub fn routes(r: ApiRouter) -> ApiRouter {
     r.get("/api/dashboard", dashboard)
 }
 
-/// Outcome counts of an operation (suspects identified, arrested, charged,
-/// convicted, pending, deceased, children safeguarded) and breakdowns.
+/// Outcome counts (suspects identified, arrested, charged, convicted,
+/// pending, deceased, children safeguarded), per operation, country, agency
+/// and month, including outcomes received back from partner agencies.
 #[utoipa::path(get, path = "/api/dashboard", tag = "dashboard", params(DashboardParams),
     responses((status = 200, body = DashboardOut),
               (status = 400, body = Problem, content_type = "application/problem+json"),
@@ -168,7 +205,5 @@ async fn dashboard(
     c: ApiCaller,
     ApiQuery(q): ApiQuery<DashboardParams>,
 ) -> ApiResult<DashboardOut> {
-    Ok(axum::Json(
-        build(&c.store, &c.principal, q.operation.as_deref()).await?,
-    ))
+    Ok(axum::Json(build(&c.store, &c.principal, &q).await?))
 }

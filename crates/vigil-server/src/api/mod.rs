@@ -7,11 +7,14 @@
 //! test `openapi_lists_every_route` fails when a route is not documented.
 
 pub mod agencies;
+pub mod alerts;
 pub mod audit;
 pub mod cases;
 pub mod dashboard;
 pub mod graph;
+pub mod dissemination;
 pub mod identifiers;
+pub mod links;
 pub mod me;
 pub mod persons;
 pub mod types;
@@ -62,6 +65,18 @@ pub const MODULES: &[Module] = &[
     Module {
         routes: dashboard::routes,
         doc: dashboard::Doc::openapi,
+    },
+    Module {
+        routes: links::routes,
+        doc: links::Doc::openapi,
+    },
+    Module {
+        routes: alerts::routes,
+        doc: alerts::Doc::openapi,
+    },
+    Module {
+        routes: dissemination::routes,
+        doc: dissemination::Doc::openapi,
     },
     Module {
         routes: audit::routes,

@@ -1,25 +1,22 @@
-//! The operation dashboard: outcomes, persons by role, events by kind, and
-//! charts per country and over time (numbers in tables beside them).
+//! The outcomes dashboard: per operation, country and agency — suspects
+//! identified, arrested, charged, convicted, pending, deceased, children
+//! safeguarded — with charts by country and over time and the numbers
+//! behind them in tables. Outcomes partner agencies reported back through
+//! outcome packages count like our own.
 
 use askama::Template;
 use axum::Router;
 use axum::extract::Query;
 use axum::response::Response;
 use axum::routing::get;
-use serde::Deserialize;
 
 use super::{Chrome, PageResult, charts, fail, render};
 use crate::AppState;
-use crate::api::dashboard::{DashboardOut, build};
+use crate::api::dashboard::{DashboardOut, DashboardParams, build};
 use crate::auth::WebCaller;
 
 pub fn routes(r: Router<AppState>) -> Router<AppState> {
     r.route("/", get(dashboard))
-}
-
-#[derive(Deserialize)]
-struct Params {
-    operation: Option<String>,
 }
 
 #[derive(Template)]
@@ -27,44 +24,41 @@ struct Params {
 struct DashboardPage {
     chrome: Chrome,
     d: DashboardOut,
-    operations: Vec<String>,
     operation: String,
-    by_country: Vec<(String, i64)>,
-    by_month: Vec<(String, i64)>,
+    country: String,
+    agency: String,
     country_chart: String,
     month_chart: String,
+    safeguarded_chart: String,
 }
 
 async fn dashboard(
     c: WebCaller,
-    q: Result<Query<Params>, axum::extract::rejection::QueryRejection>,
+    q: Result<Query<DashboardParams>, axum::extract::rejection::QueryRejection>,
 ) -> PageResult {
-    let operation = q.ok().and_then(|q| q.0.operation).unwrap_or_default();
-    let cases = c.store.list_cases(&c.principal).await.map_err(fail)?;
-    let mut operations: Vec<String> = cases.iter().filter_map(|c| c.operation.clone()).collect();
-    operations.sort();
-    operations.dedup();
-    let op = Some(operation.as_str()).filter(|o| !o.is_empty());
-    let d = build(&c.store, &c.principal, op).await.map_err(fail)?;
-    let mut by_country: std::collections::BTreeMap<String, i64> = Default::default();
-    for x in &d.events_by_country {
-        *by_country.entry(x.country.clone()).or_default() += x.count;
-    }
-    let by_country: Vec<(String, i64)> = by_country.into_iter().collect();
-    let by_month: Vec<(String, i64)> = d
-        .events_by_month
-        .iter()
-        .map(|x| (x.key.clone(), x.count))
-        .collect();
+    let q = q.map(|q| q.0).unwrap_or_default();
+    let d = build(&c.store, &c.principal, &q).await.map_err(fail)?;
+    let series = |rows: &[crate::api::dashboard::OutcomeRow],
+                  f: fn(&crate::api::dashboard::Outcomes) -> i64| {
+        rows.iter()
+            .map(|r| (r.key.clone(), f(&r.outcomes)))
+            .collect::<Vec<_>>()
+    };
     let page = DashboardPage {
         chrome: Chrome::new(&c, "dashboard"),
-        country_chart: charts::bars("Events per country", &by_country),
-        month_chart: charts::line("Events per month", &by_month),
-        by_country,
-        by_month,
+        country_chart: charts::bars(
+            "Suspects identified per country",
+            &series(&d.by_country, |o| o.suspects_identified),
+        ),
+        month_chart: charts::line("Arrests per month", &series(&d.by_month, |o| o.arrested)),
+        safeguarded_chart: charts::line(
+            "Children safeguarded per month",
+            &series(&d.by_month, |o| o.children_safeguarded),
+        ),
+        operation: d.operation.clone().unwrap_or_default(),
+        country: d.country.clone().unwrap_or_default(),
+        agency: d.agency.clone().unwrap_or_default(),
         d,
-        operations,
-        operation,
     };
     Ok::<Response, Response>(render(&page))
 }

@@ -11,11 +11,13 @@
 //! Each feature is one module with `routes(Router) -> Router`, registered in
 //! [`router`].
 
+pub mod alerts;
 pub mod audit;
 pub mod cases;
 pub mod charts;
 pub mod dashboard;
 pub mod graph;
+pub mod dissemination;
 pub mod login;
 pub mod lookup;
 pub mod persons;
@@ -38,6 +40,8 @@ pub fn router() -> Router<AppState> {
     let r = persons::routes(r);
     let r = lookup::routes(r);
     let r = graph::routes(r);
+    let r = alerts::routes(r);
+    let r = dissemination::routes(r);
     audit::routes(r)
 }
 
