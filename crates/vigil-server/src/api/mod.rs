@@ -9,10 +9,13 @@
 pub mod agencies;
 pub mod audit;
 pub mod cases;
+pub mod chat;
 pub mod dashboard;
+pub mod hashsets;
 pub mod identifiers;
 pub mod me;
 pub mod persons;
+pub mod scans;
 pub mod types;
 
 use axum::Router;
@@ -65,6 +68,18 @@ pub const MODULES: &[Module] = &[
     Module {
         routes: audit::routes,
         doc: audit::Doc::openapi,
+    },
+    Module {
+        routes: chat::routes,
+        doc: chat::Doc::openapi,
+    },
+    Module {
+        routes: scans::routes,
+        doc: scans::Doc::openapi,
+    },
+    Module {
+        routes: hashsets::routes,
+        doc: hashsets::Doc::openapi,
     },
 ];
 

@@ -12,10 +12,13 @@
 pub mod audit;
 pub mod cases;
 pub mod charts;
+pub mod chat;
 pub mod dashboard;
+pub mod hashsets;
 pub mod login;
 pub mod lookup;
 pub mod persons;
+pub mod scans;
 
 use askama::Template;
 use axum::Router;
@@ -34,6 +37,9 @@ pub fn router() -> Router<AppState> {
     let r = cases::routes(r);
     let r = persons::routes(r);
     let r = lookup::routes(r);
+    let r = chat::routes(r);
+    let r = scans::routes(r);
+    let r = hashsets::routes(r);
     audit::routes(r)
 }
 
