@@ -52,7 +52,13 @@ async fn world(store: Store, name: &'static str, mut dirs: Vec<tempfile::TempDir
         .await
         .unwrap();
     store
-        .add_user(&admin, "alice", None, "investigator,forensic-examiner", Some(PW))
+        .add_user(
+            &admin,
+            "alice",
+            None,
+            "investigator,forensic-examiner",
+            Some(PW),
+        )
         .await
         .unwrap();
     store
@@ -337,7 +343,12 @@ async fn chat_import_search_and_rooms_over_the_api() {
             ),
         )
         .await;
-        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text());
+        assert_eq!(
+            bad.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            bad.text()
+        );
         assert_eq!(bad.content_type(), "application/problem+json");
         // Agency B cannot import into A's case.
         let refused = send(
@@ -375,7 +386,10 @@ async fn chat_import_search_and_rooms_over_the_api() {
         // Filters and pagination.
         let by_handle = send(
             &w.app,
-            get("/api/chat/search?q=trade&handle=NIGHTOWL&limit=1", &w.token_a),
+            get(
+                "/api/chat/search?q=trade&handle=NIGHTOWL&limit=1",
+                &w.token_a,
+            ),
         )
         .await
         .json();
@@ -389,7 +403,11 @@ async fn chat_import_search_and_rooms_over_the_api() {
         .await
         .json();
         assert_eq!(none["page"]["total"], 0);
-        let bad_q = send(&w.app, get("/api/chat/search?q=trade&since=yesterday", &w.token_a)).await;
+        let bad_q = send(
+            &w.app,
+            get("/api/chat/search?q=trade&since=yesterday", &w.token_a),
+        )
+        .await;
         assert_eq!(bad_q.status, StatusCode::BAD_REQUEST);
         assert_eq!(bad_q.content_type(), "application/problem+json");
         // Agency B's search sees nothing of A's unreleased case.
@@ -399,13 +417,18 @@ async fn chat_import_search_and_rooms_over_the_api() {
         assert_eq!(b["page"]["total"], 0);
 
         // Rooms.
-        let rooms = send(&w.app, get("/api/chat/rooms", &w.token_a)).await.json();
+        let rooms = send(&w.app, get("/api/chat/rooms", &w.token_a))
+            .await
+            .json();
         assert_eq!(rooms["page"]["total"], 1);
         assert_eq!(rooms["items"][0]["messages"], 6);
         let room_id = first["room_id"].as_i64().unwrap();
-        let d = send(&w.app, get(&format!("/api/chat/rooms/{room_id}"), &w.token_a))
-            .await
-            .json();
+        let d = send(
+            &w.app,
+            get(&format!("/api/chat/rooms/{room_id}"), &w.token_a),
+        )
+        .await
+        .json();
         assert_eq!(d["room"]["network"], "ExampleNet");
         let parts = d["participants"].as_array().unwrap();
         let fox = parts
@@ -438,7 +461,11 @@ async fn chat_import_search_and_rooms_over_the_api() {
         assert_eq!(msgs["page"]["next"], "?limit=2&offset=4");
 
         // Agency B: the room is "not found", like a room that does not exist.
-        let r = send(&w.app, get(&format!("/api/chat/rooms/{room_id}"), &w.token_b)).await;
+        let r = send(
+            &w.app,
+            get(&format!("/api/chat/rooms/{room_id}"), &w.token_b),
+        )
+        .await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", w.name);
         let missing = send(&w.app, get("/api/chat/rooms/999999", &w.token_b)).await;
         assert_eq!(missing.status, StatusCode::NOT_FOUND);
@@ -449,7 +476,9 @@ async fn chat_import_search_and_rooms_over_the_api() {
         )
         .await;
         assert_eq!(m.status, StatusCode::NOT_FOUND);
-        let rooms_b = send(&w.app, get("/api/chat/rooms", &w.token_b)).await.json();
+        let rooms_b = send(&w.app, get("/api/chat/rooms", &w.token_b))
+            .await
+            .json();
         assert_eq!(rooms_b["page"]["total"], 0);
     }
 }
@@ -548,7 +577,10 @@ async fn scans_triage_items_and_refusal() {
         assert_eq!(items["page"]["next"], "?limit=2&offset=2");
         let bad = send(
             &w.app,
-            get(&format!("/api/scans/{}/items?limit=0", w.scan_a), &w.token_a),
+            get(
+                &format!("/api/scans/{}/items?limit=0", w.scan_a),
+                &w.token_a,
+            ),
         )
         .await;
         assert_eq!(bad.status, StatusCode::BAD_REQUEST);

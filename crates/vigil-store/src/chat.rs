@@ -527,11 +527,13 @@ impl Store {
         action: &str,
     ) -> Result<(Tx, ChatRoom, Decision), StoreError> {
         let mut tx = self.begin_write().await?;
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("{ROOM_SELECT} WHERE r.id = $1")))
-            .bind(room_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| StoreError::not_found("chat room", room_id))?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{ROOM_SELECT} WHERE r.id = $1"
+        )))
+        .bind(room_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| StoreError::not_found("chat room", room_id))?;
         let room = room_from_row(&row)?;
         let ca = self.case_access(&mut tx, p, room.case_id).await?;
         let d = vigil_domain::access::can_read(p, &ca.scope(None, &ca.release));
@@ -711,7 +713,9 @@ impl Store {
             masks.sort();
             masks.dedup();
             participants.push(ChatParticipant {
-                handle: label.filter(|l| fold(l) == key).unwrap_or_else(|| key.clone()),
+                handle: label
+                    .filter(|l| fold(l) == key)
+                    .unwrap_or_else(|| key.clone()),
                 person_id: r.try_get("person_id")?,
                 hostmasks: masks,
                 first_seen: r.try_get("first_seen")?,
@@ -820,8 +824,8 @@ impl Store {
                 Some(ok) => *ok,
                 None => {
                     let ca = self.case_access(&mut tx, p, case_id).await?;
-                    let ok = vigil_domain::access::can_read(p, &ca.scope(None, &ca.release))
-                        .allowed();
+                    let ok =
+                        vigil_domain::access::can_read(p, &ca.scope(None, &ca.release)).allowed();
                     readable.insert(case_id, ok);
                     ok
                 }

@@ -327,9 +327,7 @@ pub async fn run_match(store: &Store, p: &Principal, m: MatchIn) -> Result<Match
     }
     for (i, h) in m.pdq.iter().enumerate() {
         if h.quality.is_some_and(|x| x > 100) {
-            return Err(Problem::bad_request(format!(
-                "pdq[{i}].quality: 0..=100"
-            )));
+            return Err(Problem::bad_request(format!("pdq[{i}].quality: 0..=100")));
         }
         q.push(MatchQuery::Pdq {
             hash: hex("pdq", i, &h.hash, PdqHash::from_hex)?,
@@ -358,7 +356,10 @@ pub async fn run_match(store: &Store, p: &Principal, m: MatchIn) -> Result<Match
               (status = 400, body = Problem, content_type = "application/problem+json"),
               (status = 401, body = Problem, content_type = "application/problem+json"),
               (status = 403, body = Problem, content_type = "application/problem+json")))]
-async fn list_hash_sets(c: ApiCaller, ApiQuery(pp): ApiQuery<PageParams>) -> ApiResult<HashSetPage> {
+async fn list_hash_sets(
+    c: ApiCaller,
+    ApiQuery(pp): ApiQuery<PageParams>,
+) -> ApiResult<HashSetPage> {
     let all = c.store.list_hash_sets(&c.principal).await?;
     Ok(axum::Json(HashSetPage::of(all, &pp)?))
 }
@@ -372,7 +373,10 @@ async fn list_hash_sets(c: ApiCaller, ApiQuery(pp): ApiQuery<PageParams>) -> Api
               (status = 401, body = Problem, content_type = "application/problem+json"),
               (status = 403, body = Problem, content_type = "application/problem+json"),
               (status = 404, body = Problem, content_type = "application/problem+json")))]
-async fn show_hash_set(c: ApiCaller, ApiPath(name): ApiPath<String>) -> ApiResult<HashSetDetailOut> {
+async fn show_hash_set(
+    c: ApiCaller,
+    ApiPath(name): ApiPath<String>,
+) -> ApiResult<HashSetDetailOut> {
     Ok(axum::Json(
         c.store.show_hash_set(&c.principal, &name).await?.into(),
     ))

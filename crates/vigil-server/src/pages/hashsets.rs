@@ -50,11 +50,7 @@ async fn show(c: WebCaller, name: Option<Path<String>>) -> PageResult {
         .show_hash_set(&c.principal, &name)
         .await
         .map_err(fail)?;
-    let data: Vec<(String, i64)> = d
-        .categories
-        .iter()
-        .map(|(k, v)| (k.clone(), *v))
-        .collect();
+    let data: Vec<(String, i64)> = d.categories.iter().map(|(k, v)| (k.clone(), *v)).collect();
     Ok(render(&HashSetPage {
         chrome: Chrome::new(&c, "hashsets"),
         chart: charts::bars("Entries by category", &data),

@@ -45,11 +45,7 @@ async fn list(
         .ok()
         .and_then(|q| q.0.case_id)
         .and_then(|s| s.trim().parse::<i64>().ok());
-    let scans = c
-        .store
-        .list_scans(&c.principal, case)
-        .await
-        .map_err(fail)?;
+    let scans = c.store.list_scans(&c.principal, case).await.map_err(fail)?;
     Ok(render(&ScansPage {
         chrome: Chrome::new(&c, "scans"),
         scans,
