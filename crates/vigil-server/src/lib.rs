@@ -35,6 +35,10 @@ pub struct Config {
     pub secure_cookies: bool,
     /// How long a web session lasts, in seconds.
     pub session_ttl_seconds: i64,
+    /// The chat messages' full-text index (the directory `vigil chat
+    /// import` writes). `None`: chat search and import over HTTP answer
+    /// 503, everything else works.
+    pub search_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Config {
@@ -42,6 +46,7 @@ impl Default for Config {
         Config {
             secure_cookies: true,
             session_ttl_seconds: 8 * 3600,
+            search_dir: None,
         }
     }
 }

@@ -419,6 +419,7 @@ async fn an_officer_uses_the_web_application_in_chromium() {
     let config = vigil_server::Config {
         secure_cookies: false,
         session_ttl_seconds: 600,
+        search_dir: None,
     };
     tokio::spawn(vigil_server::serve(store.clone(), config, listener));
 

@@ -291,6 +291,12 @@ impl Store {
         for f in &s.file_offers {
             facts.push(("file_offer", opt_time(f.time), f.line, json(f)?));
         }
+        for m in &s.participants {
+            for h in &m.hostmasks {
+                let detail = serde_json::json!({"nick": m.nick, "hostmask": h});
+                facts.push((HOSTMASK_FACT, opt_time(m.first_seen), m.first_line, detail));
+            }
+        }
         let mut facts_added = 0;
         for (kind, at, line, detail) in facts {
             let r = sqlx::query(
@@ -548,5 +554,459 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(cases)
+    }
+}
+
+// ----- reading rooms and messages (web and API) ---------------------------
+
+/// A chat room as listed: where it lives and how much it holds.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ChatRoom {
+    pub id: i64,
+    pub case_id: i64,
+    pub name: String,
+    /// Empty when the log did not say.
+    pub network: String,
+    pub messages: i64,
+    pub participants: i64,
+    pub first_message: Option<String>,
+    pub last_message: Option<String>,
+    pub created_at: String,
+    /// The file the room was first imported from.
+    pub source: String,
+}
+
+/// One participant of a room.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ChatParticipant {
+    /// The handle as first written (the person's label when known).
+    pub handle: String,
+    /// IRC-folded form, the room's key for this participant.
+    pub handle_key: String,
+    pub person_id: Option<i64>,
+    /// Every `ident@host` seen for this handle, sorted.
+    pub hostmasks: Vec<String>,
+    pub first_seen: Option<String>,
+    pub last_seen: Option<String>,
+    /// Messages, actions and notices stored for this handle in the room.
+    pub messages: i64,
+    /// Currently holds a channel role (last grant not revoked).
+    pub operator: bool,
+    /// `FILE:LINE` of the first appearance.
+    pub source: String,
+}
+
+/// A channel role given or taken, and by whom.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ChatOperatorGrant {
+    pub nick: String,
+    /// `owner`, `admin`, `operator` or `half-operator`.
+    pub role: String,
+    /// `false` when the role was taken away.
+    pub granted: bool,
+    pub by: String,
+    pub time: Option<String>,
+    pub source: String,
+}
+
+/// A nick change: a certain link between two handles.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ChatNickChange {
+    pub old: String,
+    pub new: String,
+    pub time: Option<String>,
+    pub source: String,
+}
+
+/// A DCC SEND offer (names and sizes only; no file content ever exists here).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ChatFileOffer {
+    pub from: String,
+    pub to: Option<String>,
+    pub file: String,
+    pub size: Option<u64>,
+    pub ip: Option<String>,
+    pub port: Option<u16>,
+    pub time: Option<String>,
+    pub source: String,
+}
+
+/// Everything known about a room except its messages (paged separately).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ChatRoomDetail {
+    pub room: ChatRoom,
+    pub case_title: String,
+    pub participants: Vec<ChatParticipant>,
+    pub operators: Vec<ChatOperatorGrant>,
+    pub nick_changes: Vec<ChatNickChange>,
+    pub file_offers: Vec<ChatFileOffer>,
+}
+
+/// One stored message.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ChatMessage {
+    pub id: i64,
+    pub room_id: i64,
+    pub case_id: i64,
+    pub sent_at: Option<String>,
+    pub handle: String,
+    /// `message`, `action` or `notice`.
+    pub kind: String,
+    pub text: String,
+    pub addressed_to: Option<String>,
+    /// `FILE:LINE`.
+    pub source: String,
+}
+
+/// The fact kind under which an import records a participant's hostmask.
+pub const HOSTMASK_FACT: &str = "hostmask";
+
+const ROOM_SELECT: &str = "SELECT r.id, r.case_id, r.name, r.network, r.created_at, r.source, \
+    (SELECT COUNT(*) FROM chat_messages m WHERE m.room_id = r.id) AS messages, \
+    (SELECT COUNT(*) FROM chat_participants q WHERE q.room_id = r.id) AS participants, \
+    (SELECT MIN(m.sent_at) FROM chat_messages m WHERE m.room_id = r.id) AS first_message, \
+    (SELECT MAX(m.sent_at) FROM chat_messages m WHERE m.room_id = r.id) AS last_message \
+    FROM chat_rooms r";
+
+fn room_from_row(r: &sqlx::any::AnyRow) -> Result<ChatRoom, sqlx::Error> {
+    Ok(ChatRoom {
+        id: r.try_get("id")?,
+        case_id: r.try_get("case_id")?,
+        name: r.try_get("name")?,
+        network: r.try_get("network")?,
+        messages: r.try_get("messages")?,
+        participants: r.try_get("participants")?,
+        first_message: r.try_get("first_message")?,
+        last_message: r.try_get("last_message")?,
+        created_at: r.try_get("created_at")?,
+        source: r.try_get("source")?,
+    })
+}
+
+fn bad_fact(e: serde_json::Error) -> StoreError {
+    StoreError::Config(format!("a stored room fact is invalid: {e}"))
+}
+
+impl Store {
+    /// Loads a room's case and decides whether `p` may read it; refusals are
+    /// audited and look like "not found" to other agencies.
+    async fn readable_room(
+        &self,
+        p: &Principal,
+        room_id: i64,
+        action: &str,
+    ) -> Result<(Tx, ChatRoom, Decision), StoreError> {
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{ROOM_SELECT} WHERE r.id = $1"
+        )))
+        .bind(room_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| StoreError::not_found("chat room", room_id))?;
+        let room = room_from_row(&row)?;
+        let ca = self.case_access(&mut tx, p, room.case_id).await?;
+        let d = vigil_domain::access::can_read(p, &ca.scope(None, &ca.release));
+        if !d.allowed() {
+            let other = ca.agency_id != p.agency_id;
+            return self
+                .refuse(
+                    tx,
+                    p,
+                    action,
+                    format!("chat_room:{room_id}"),
+                    Some(room.case_id),
+                    d,
+                    other,
+                )
+                .await;
+        }
+        Ok((tx, room, d))
+    }
+
+    /// The rooms of one case, or of every case `p` may read.
+    pub async fn list_chat_rooms(
+        &self,
+        p: &Principal,
+        case_id: Option<i64>,
+    ) -> Result<Vec<ChatRoom>, StoreError> {
+        let cases: Vec<i64> = match case_id {
+            Some(c) => vec![c],
+            None => self.list_cases(p).await?.iter().map(|c| c.id).collect(),
+        };
+        let mut out = Vec::new();
+        for c in cases {
+            let mut tx = self.begin_write().await?;
+            let ca = self.case_access(&mut tx, p, c).await?;
+            let d = vigil_domain::access::can_read(p, &ca.scope(None, &ca.release));
+            if !d.allowed() {
+                let other = ca.agency_id != p.agency_id;
+                return self
+                    .refuse(tx, p, "chat.rooms", format!("case:{c}"), Some(c), d, other)
+                    .await;
+            }
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "{ROOM_SELECT} WHERE r.case_id = $1 ORDER BY r.name, r.network, r.id"
+            )))
+            .bind(c)
+            .fetch_all(&mut *tx)
+            .await?;
+            let before = out.len();
+            for r in &rows {
+                out.push(room_from_row(r)?);
+            }
+            self.log(
+                &mut tx,
+                p,
+                "chat.rooms",
+                format!("case:{c}"),
+                Some(c),
+                d,
+                serde_json::json!({"rooms": out.len() - before}),
+            )
+            .await?;
+            tx.commit().await?;
+        }
+        Ok(out)
+    }
+
+    /// A room's participants (with hostmasks and message counts), operator
+    /// grants (who gave them), nick changes and file offers.
+    pub async fn show_chat_room(
+        &self,
+        p: &Principal,
+        room_id: i64,
+    ) -> Result<ChatRoomDetail, StoreError> {
+        let (mut tx, room, d) = self.readable_room(p, room_id, "chat.room").await?;
+        let case_title: String = sqlx::query("SELECT title FROM cases WHERE id = $1")
+            .bind(room.case_id)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("title")?;
+
+        // Message counts per folded handle.
+        let mut counts: HashMap<String, i64> = HashMap::new();
+        for r in sqlx::query(
+            "SELECT handle, COUNT(*) AS n FROM chat_messages WHERE room_id = $1 GROUP BY handle",
+        )
+        .bind(room_id)
+        .fetch_all(&mut *tx)
+        .await?
+        {
+            let h: String = r.try_get("handle")?;
+            *counts.entry(fold(&h)).or_default() += r.try_get::<i64, _>("n")?;
+        }
+
+        let mut operators = Vec::new();
+        let mut nick_changes = Vec::new();
+        let mut file_offers = Vec::new();
+        let mut hostmasks: HashMap<String, Vec<String>> = HashMap::new();
+        for r in sqlx::query(
+            "SELECT kind, detail, source FROM chat_room_facts WHERE room_id = $1 \
+             ORDER BY happened_at, id",
+        )
+        .bind(room_id)
+        .fetch_all(&mut *tx)
+        .await?
+        {
+            let kind: String = r.try_get("kind")?;
+            let detail: String = r.try_get("detail")?;
+            let source: String = r.try_get("source")?;
+            match kind.as_str() {
+                "operator" => {
+                    let g: vigil_chat::Grant = serde_json::from_str(&detail).map_err(bad_fact)?;
+                    let role = serde_json::to_value(g.role)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default();
+                    operators.push(ChatOperatorGrant {
+                        nick: g.nick,
+                        role,
+                        granted: g.granted,
+                        by: g.by,
+                        time: opt_time(g.time),
+                        source,
+                    });
+                }
+                "nick_change" => {
+                    let n: vigil_chat::NickChange =
+                        serde_json::from_str(&detail).map_err(bad_fact)?;
+                    nick_changes.push(ChatNickChange {
+                        old: n.old,
+                        new: n.new,
+                        time: opt_time(n.time),
+                        source,
+                    });
+                }
+                "file_offer" => {
+                    let f: vigil_chat::FileOffer =
+                        serde_json::from_str(&detail).map_err(bad_fact)?;
+                    file_offers.push(ChatFileOffer {
+                        from: f.from,
+                        to: f.to,
+                        file: f.file,
+                        size: f.size,
+                        ip: f.ip,
+                        port: f.port,
+                        time: opt_time(f.time),
+                        source,
+                    });
+                }
+                HOSTMASK_FACT => {
+                    let v: serde_json::Value = serde_json::from_str(&detail).map_err(bad_fact)?;
+                    if let (Some(n), Some(h)) = (v["nick"].as_str(), v["hostmask"].as_str()) {
+                        hostmasks.entry(fold(n)).or_default().push(h.to_owned());
+                    }
+                }
+                _ => {}
+            }
+        }
+        // Who holds a role now: the last grant or removal per nick decides.
+        let mut holds: HashMap<String, bool> = HashMap::new();
+        for g in &operators {
+            holds.insert(fold(&g.nick), g.granted);
+        }
+
+        let mut participants = Vec::new();
+        for r in sqlx::query(
+            "SELECT q.handle, q.person_id, q.first_seen, q.last_seen, q.source, p.label \
+             FROM chat_participants q LEFT JOIN persons p ON p.id = q.person_id \
+             WHERE q.room_id = $1 ORDER BY q.first_seen, q.id",
+        )
+        .bind(room_id)
+        .fetch_all(&mut *tx)
+        .await?
+        {
+            let key: String = r.try_get("handle")?;
+            let label: Option<String> = r.try_get("label")?;
+            let mut masks = hostmasks.remove(&key).unwrap_or_default();
+            masks.sort();
+            masks.dedup();
+            participants.push(ChatParticipant {
+                handle: label
+                    .filter(|l| fold(l) == key)
+                    .unwrap_or_else(|| key.clone()),
+                person_id: r.try_get("person_id")?,
+                hostmasks: masks,
+                first_seen: r.try_get("first_seen")?,
+                last_seen: r.try_get("last_seen")?,
+                messages: counts.get(&key).copied().unwrap_or(0),
+                operator: holds.get(&key).copied().unwrap_or(false),
+                source: r.try_get("source")?,
+                handle_key: key,
+            });
+        }
+        self.log(
+            &mut tx,
+            p,
+            "chat.room",
+            format!("chat_room:{room_id}"),
+            Some(room.case_id),
+            d,
+            serde_json::json!({}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(ChatRoomDetail {
+            room,
+            case_title,
+            participants,
+            operators,
+            nick_changes,
+            file_offers,
+        })
+    }
+
+    /// One page of a room's messages in time order, and how many there are.
+    pub async fn chat_room_messages(
+        &self,
+        p: &Principal,
+        room_id: i64,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(i64, Vec<ChatMessage>), StoreError> {
+        let (mut tx, room, d) = self.readable_room(p, room_id, "chat.messages").await?;
+        let rows = sqlx::query(
+            "SELECT id, room_id, case_id, sent_at, handle, kind, text, addressed_to, source \
+             FROM chat_messages WHERE room_id = $1 ORDER BY sent_at, id LIMIT $2 OFFSET $3",
+        )
+        .bind(room_id)
+        .bind(limit.max(0))
+        .bind(offset.max(0))
+        .fetch_all(&mut *tx)
+        .await?;
+        let messages = rows
+            .iter()
+            .map(|r| {
+                Ok(ChatMessage {
+                    id: r.try_get("id")?,
+                    room_id: r.try_get("room_id")?,
+                    case_id: r.try_get("case_id")?,
+                    sent_at: r.try_get("sent_at")?,
+                    handle: r.try_get("handle")?,
+                    kind: r.try_get("kind")?,
+                    text: r.try_get("text")?,
+                    addressed_to: r.try_get("addressed_to")?,
+                    source: r.try_get("source")?,
+                })
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        self.log(
+            &mut tx,
+            p,
+            "chat.messages",
+            format!("chat_room:{room_id}"),
+            Some(room.case_id),
+            d,
+            serde_json::json!({"limit": limit, "offset": offset}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok((room.messages, messages))
+    }
+
+    /// The rooms of search hits, by message id, for the messages whose case
+    /// `p` may read (others are left out, never revealed).
+    pub async fn chat_message_rooms(
+        &self,
+        p: &Principal,
+        message_ids: &[i64],
+    ) -> Result<HashMap<i64, i64>, StoreError> {
+        let mut out = HashMap::new();
+        if message_ids.is_empty() {
+            return Ok(out);
+        }
+        let mut tx = self.begin_write().await?;
+        let placeholders: Vec<String> = (1..=message_ids.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT id, room_id, case_id FROM chat_messages WHERE id IN ({})",
+            placeholders.join(", ")
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in message_ids {
+            q = q.bind(*id);
+        }
+        let rows = q.fetch_all(&mut *tx).await?;
+        let mut readable: HashMap<i64, bool> = HashMap::new();
+        for r in rows {
+            let case_id: i64 = r.try_get("case_id")?;
+            let ok = match readable.get(&case_id) {
+                Some(ok) => *ok,
+                None => {
+                    let ca = self.case_access(&mut tx, p, case_id).await?;
+                    let ok =
+                        vigil_domain::access::can_read(p, &ca.scope(None, &ca.release)).allowed();
+                    readable.insert(case_id, ok);
+                    ok
+                }
+            };
+            if ok {
+                out.insert(r.try_get("id")?, r.try_get("room_id")?);
+            }
+        }
+        // Resolving hits is part of the search already audited by
+        // `chat_search_scope`; nothing new is read here but room ids.
+        tx.commit().await?;
+        Ok(out)
     }
 }

@@ -441,3 +441,59 @@ impl Store {
         Ok(out)
     }
 }
+
+impl Store {
+    /// One page of a scan's evidence items (by path) and how many there are:
+    /// a device can hold tens of thousands of files, more than one answer
+    /// should carry.
+    pub async fn scan_items(
+        &self,
+        p: &Principal,
+        scan_id: i64,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(i64, Vec<EvidenceItem>), StoreError> {
+        let mut tx = self.begin_write().await?;
+        let scan = self.fetch_scan(&mut tx, scan_id).await?;
+        let ca = self.case_access(&mut tx, p, scan.case_id).await?;
+        let d = access::can_read(p, &ca.scope(None, &ca.release));
+        if !d.allowed() {
+            let other = ca.agency_id != p.agency_id;
+            return self
+                .refuse(
+                    tx,
+                    p,
+                    "scan.items",
+                    format!("scan:{scan_id}"),
+                    Some(scan.case_id),
+                    d,
+                    other,
+                )
+                .await;
+        }
+        let items = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {} FROM evidence_items WHERE scan_id = $1 ORDER BY path LIMIT $2 OFFSET $3",
+            EvidenceItem::COLUMNS
+        )))
+        .bind(scan_id)
+        .bind(limit.max(0))
+        .bind(offset.max(0))
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(EvidenceItem::from_row)
+        .collect::<Result<Vec<_>, _>>()?;
+        self.log(
+            &mut tx,
+            p,
+            "scan.items",
+            format!("scan:{scan_id}"),
+            Some(scan.case_id),
+            d,
+            serde_json::json!({"limit": limit, "offset": offset}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok((scan.files, items))
+    }
+}

@@ -88,7 +88,7 @@ pub async fn chat(store: &Store, g: &Global, out: &Output, cmd: ChatCmd) -> Resu
 /// Where the message index lives: beside the SQLite file, or for PostgreSQL
 /// in the user's cache directory, one folder per database (`VIGIL_SEARCH_DIR`
 /// overrides both).
-fn index_dir(g: &Global) -> PathBuf {
+pub(crate) fn index_dir(g: &Global) -> PathBuf {
     if let Some(d) = std::env::var_os("VIGIL_SEARCH_DIR") {
         return PathBuf::from(d);
     }

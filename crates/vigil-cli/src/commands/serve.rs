@@ -24,7 +24,7 @@ pub struct ServeArgs {
     pub session_minutes: i64,
 }
 
-pub async fn serve(store: &Store, _g: &Global, out: &Output, args: ServeArgs) -> Result<()> {
+pub async fn serve(store: &Store, g: &Global, out: &Output, args: ServeArgs) -> Result<()> {
     let addr: std::net::SocketAddr = args
         .addr
         .parse()
@@ -44,6 +44,7 @@ pub async fn serve(store: &Store, _g: &Global, out: &Output, args: ServeArgs) ->
     let config = vigil_server::Config {
         secure_cookies: !args.insecure_cookies,
         session_ttl_seconds: args.session_minutes * 60,
+        search_dir: Some(super::chat::index_dir(g)),
     };
     out.emit(&serde_json::json!({"listening": local.to_string()}), |_| {
         eprintln!("vigil: serving on http://{local}/ (API: /api/, OpenAPI: /api/openapi.json)")

@@ -10,13 +10,16 @@ pub mod agencies;
 pub mod alerts;
 pub mod audit;
 pub mod cases;
+pub mod chat;
 pub mod dashboard;
 pub mod graph;
 pub mod dissemination;
+pub mod hashsets;
 pub mod identifiers;
 pub mod links;
 pub mod me;
 pub mod persons;
+pub mod scans;
 pub mod types;
 
 use axum::Router;
@@ -85,6 +88,16 @@ pub const MODULES: &[Module] = &[
     Module {
         routes: graph::routes,
         doc: graph::Doc::openapi,
+        routes: chat::routes,
+        doc: chat::Doc::openapi,
+    },
+    Module {
+        routes: scans::routes,
+        doc: scans::Doc::openapi,
+    },
+    Module {
+        routes: hashsets::routes,
+        doc: hashsets::Doc::openapi,
     },
 ];
 

@@ -15,12 +15,15 @@ pub mod alerts;
 pub mod audit;
 pub mod cases;
 pub mod charts;
+pub mod chat;
 pub mod dashboard;
 pub mod graph;
 pub mod dissemination;
+pub mod hashsets;
 pub mod login;
 pub mod lookup;
 pub mod persons;
+pub mod scans;
 
 use askama::Template;
 use axum::Router;
@@ -42,6 +45,9 @@ pub fn router() -> Router<AppState> {
     let r = graph::routes(r);
     let r = alerts::routes(r);
     let r = dissemination::routes(r);
+    let r = chat::routes(r);
+    let r = scans::routes(r);
+    let r = hashsets::routes(r);
     audit::routes(r)
 }
 
