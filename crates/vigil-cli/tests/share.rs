@@ -411,7 +411,7 @@ async fn two_agencies_exchange_leads_and_outcomes() {
                 "leads.vigil",
             ],
         );
-        assert_eq!(built["state"], "built");
+        assert_eq!(built["state"], "sent");
         // G.O.D. and Phoner (attributed to GB, released) and Canuck (in CA, but
         // explicitly released to GB); not Hidden Host (attributed, unreleased).
         assert_eq!(built["summary"]["persons"], 3, "{built}");
@@ -650,5 +650,263 @@ async fn two_agencies_exchange_leads_and_outcomes() {
         let god_a = a.json("alice", &["person", "show", &god]);
         assert_eq!(god_a["events"].as_array().unwrap().len(), 2);
         a.refused("alice", &d.join("outcomes.vigil"), "already imported");
+    }
+}
+
+/// An irssi log: darkfox (released to B below) gives an e-mail address;
+/// nightowl (not released) talks to him.
+const HIDEOUT_LOG: &str = "--- Log opened Mon Mar 02 23:39:58 2009
+23:40 -!- darkfox [~fox@192.0.2.10] has joined #hideout
+23:41 <darkfox> ty. mail me at fox.trader@example.co.uk
+23:42 < nightowl> darkfox: got the new set? owl.private@example.net
+23:43  * darkfox checks the folder
+--- Log closed Mon Mar 02 23:50:00 2009
+";
+
+/// Verifies and decrypts `pkg` with the recipient's own keys, read from its
+/// database the way `vigil package import` reads them.
+async fn decrypt_as(env: &Env, pkg: &[u8], sender: &PublicBundle) -> Vec<u8> {
+    let store = match &env.url {
+        Some(u) => vigil_store::Store::open_postgres(u).await.unwrap(),
+        None => vigil_store::Store::open_sqlite(&env.db).await.unwrap(),
+    };
+    let p = store.principal("lo").await.unwrap();
+    let secret = store
+        .agency_secret(&p, vigil_store::KeyUse::Open)
+        .await
+        .unwrap();
+    let keys = AgencyKeys::from_secret_json(&secret.secret_json).unwrap();
+    vigil_share::open(pkg, keys.identity(), keys.public_bundle(), |fp| {
+        (fp == sender.fingerprint()).then(|| sender.clone())
+    })
+    .unwrap()
+    .payload
+}
+
+#[tokio::test]
+async fn packages_carry_chat_excerpts_and_hash_matches_and_acks_round_trip() {
+    for (a, b, _dir) in pair().await {
+        let d = a.dir.clone();
+        let image = generated_image(&d);
+        let dev = d.join("device");
+        std::fs::create_dir_all(dev.join("DCIM")).unwrap();
+        std::fs::write(dev.join("DCIM").join("IMG_0001.png"), &image).unwrap();
+        std::fs::write(d.join("hideout.log"), HIDEOUT_LOG).unwrap();
+        a.init("RCMP NCECC", "CA", "alice");
+        b.init("NCA CEOP", "GB", "bob");
+        a.ok(
+            "alice",
+            &[
+                "user",
+                "add",
+                "erin",
+                "--roles",
+                "forensic-examiner,supervisor",
+            ],
+        );
+        a.ok("lo", &["keys", "generate"]);
+        b.ok("lo", &["keys", "generate"]);
+        a.ok("lo", &["keys", "export", "--out", "a.json"]);
+        b.ok("lo", &["keys", "export", "--out", "b.json"]);
+        let b_at_a = a.json("lo", &["keys", "import", "b.json"])["agency_id"]
+            .as_i64()
+            .unwrap()
+            .to_string();
+        b.ok("lo", &["keys", "import", "a.json"]);
+        let a_bundle =
+            PublicBundle::from_json(&std::fs::read_to_string(d.join("a.json")).unwrap()).unwrap();
+
+        let case = a.id(
+            "inv",
+            &[
+                "case",
+                "create",
+                "--title",
+                "Hideout",
+                "--operation",
+                "Op Hydrant",
+            ],
+        );
+        a.ok("inv", &["case", "add-member", &case, "erin"]);
+        a.ok("inv", &["chat", "import", "hideout.log", "--case", &case]);
+        let persons = a.json("inv", &["person", "list", "--case", &case]);
+        let id_of = |label: &str| {
+            persons
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p["label"] == label)
+                .unwrap_or_else(|| panic!("{label} imported: {persons}"))["id"]
+                .as_i64()
+                .unwrap()
+                .to_string()
+        };
+        let (fox, owl) = (id_of("darkfox"), id_of("nightowl"));
+        a.ok(
+            "inv",
+            &[
+                "person",
+                "update",
+                &fox,
+                "--country",
+                "GB",
+                "--release",
+                &format!("to:agency={b_at_a}"),
+            ],
+        );
+        a.ok("inv", &["person", "update", &owl, "--country", "GB"]);
+
+        // darkfox's seized device: a real scan of the generated image, its
+        // hash in a set, matched.
+        let scan = a.ok(
+            "erin",
+            &[
+                "--json",
+                "scan",
+                dev.to_str().unwrap(),
+                "--case",
+                &case,
+                "--device",
+                "fox laptop",
+                "--person",
+                &fox,
+                "--report",
+                "report.jsonl",
+            ],
+        );
+        let scan: Value = scan
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .find(|v| v["scan"].is_i64())
+            .unwrap_or_else(|| panic!("scan summary in: {scan}"));
+        let report = std::fs::read_to_string(d.join("report.jsonl")).unwrap();
+        let item: Value = report
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .find(|v| {
+                v["path"]
+                    .as_str()
+                    .is_some_and(|p| p.ends_with("IMG_0001.png"))
+            })
+            .expect("image in the scan report");
+        let md5 = item["md5"].as_str().unwrap().to_string();
+        std::fs::write(
+            d.join("known.csv"),
+            format!("media_id,md5,category\n1,{md5},1\n"),
+        )
+        .unwrap();
+        a.ok(
+            "erin",
+            &[
+                "hashset",
+                "import",
+                "known.csv",
+                "--name",
+                "known",
+                "--scheme",
+                "project-vic-us",
+            ],
+        );
+        let scan_id = scan["scan"].as_i64().unwrap().to_string();
+        a.ok("erin", &["match", "--scan", &scan_id]);
+
+        let built = a.json(
+            "lo",
+            &[
+                "package",
+                "build",
+                "--operation",
+                "Op Hydrant",
+                "--to",
+                "NCA CEOP",
+                "--out",
+                "leads.vigil",
+            ],
+        );
+        // Written out: sent.
+        assert_eq!(built["state"], "sent", "{built}");
+        assert!(built["sent_at"].is_string());
+        assert_eq!(built["summary"]["persons"], 1, "{built}");
+        assert_eq!(built["summary"]["chat_excerpts"], 2, "{built}");
+        assert_eq!(built["summary"]["hash_matches"], 1, "{built}");
+        let lead_uid = built["package_uid"].as_str().unwrap().to_string();
+        let pkg = std::fs::read(d.join("leads.vigil")).unwrap();
+        assert!(!vigil_share::contains_window(&pkg, &image, 32));
+
+        // The decrypted payload: darkfox's lines and match, nothing of
+        // nightowl, no byte of the image, no file path.
+        let payload = decrypt_as(&b, &pkg, &a_bundle).await;
+        assert!(
+            !vigil_share::contains_window(&payload, &image, 32),
+            "payload holds media bytes"
+        );
+        let text = String::from_utf8(payload.clone()).unwrap();
+        let content: Value = serde_json::from_slice(&payload).unwrap();
+        let chat = content["sections"]["chat_excerpts"].as_array().unwrap();
+        let lines: Vec<&str> = chat.iter().map(|x| x["text"].as_str().unwrap()).collect();
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert!(lines.iter().any(|l| l.contains("fox.trader@example.co.uk")));
+        assert!(lines.iter().any(|l| l.contains("checks the folder")));
+        assert!(!text.contains("got the new set") && !text.contains("owl.private"));
+        assert!(!text.contains("nightowl"));
+        let hashes = content["sections"]["hash_matches"].as_array().unwrap();
+        assert_eq!(hashes.len(), 1);
+        assert_eq!(hashes[0]["md5"], md5.to_ascii_lowercase());
+        assert_eq!(hashes[0]["category"], "csam");
+        assert!(!text.contains("IMG_0001") && !text.contains("DCIM"));
+
+        // B imports and acknowledges in one go.
+        let imp = b.json(
+            "lo",
+            &["package", "import", "leads.vigil", "--ack-out", "ack.vigil"],
+        );
+        assert_eq!(imp["chat_excerpts_added"], 2, "{imp}");
+        assert_eq!(imp["hash_matches_added"], 1, "{imp}");
+        assert_eq!(imp["ack"]["kind"], "ack");
+        assert_eq!(imp["ack"]["state"], "sent");
+        let state = |env: &Env| -> Value {
+            env.json("lo", &["package", "list"])
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p["package_uid"] == lead_uid.as_str())
+                .cloned()
+                .unwrap()
+        };
+        assert_eq!(state(&a)["state"], "sent");
+        assert!(state(&a)["acknowledged_at"].is_null());
+        let acked = a.json("lo", &["package", "import", "ack.vigil"]);
+        assert_eq!(acked["package_uid"], lead_uid.as_str());
+        assert_eq!(acked["state"], "acknowledged");
+        assert!(state(&a)["acknowledged_at"].is_string());
+        // The table shows the states and times too.
+        let table = a.ok("lo", &["package", "list"]);
+        assert!(table.contains("acknowledged") && table.contains("sent"));
+        // A replayed ack is refused and changes nothing.
+        a.refused("alice", &d.join("ack.vigil"), "already imported");
+        // An ack from an unregistered key is refused.
+        let rogue = AgencyKeys::generate("Rogue Unit", CountryCode::parse("GB").unwrap()).unwrap();
+        let a_bundle_json = std::fs::read_to_string(d.join("a.json")).unwrap();
+        let forged = vigil_share::seal(
+            br#"{}"#,
+            &ManifestFields::new(PackageKind::Ack),
+            &rogue,
+            &PublicBundle::from_json(&a_bundle_json).unwrap(),
+        )
+        .unwrap();
+        std::fs::write(d.join("forged-ack.vigil"), &forged).unwrap();
+        a.refused("alice", &d.join("forged-ack.vigil"), "unknown sender");
+        // A second, explicit acknowledgement: accepted, state unchanged.
+        let again = b.json("lo", &["package", "ack", &lead_uid, "--out", "ack2.vigil"]);
+        assert_eq!(again["in_reply_to"], lead_uid.as_str());
+        let acked = a.json("lo", &["package", "import", "ack2.vigil"]);
+        assert_eq!(acked["state"], "acknowledged");
+        // B cannot acknowledge a package it never received.
+        let (code, _, err) = b.run(
+            Some("lo"),
+            &["package", "ack", "8d0c8a52-7a43-4a8e-9a51-3c1d1f1e0fff"],
+            None,
+        );
+        assert_eq!(code, 2, "{err}");
     }
 }

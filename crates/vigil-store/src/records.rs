@@ -2083,6 +2083,69 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Records whose device this is (the person it was seized from), so the
+    /// device's scans and hash matches concern that person — e.g. in a lead
+    /// package. The person must be in the device's case.
+    pub async fn set_device_person(
+        &self,
+        p: &Principal,
+        device_id: i64,
+        person_id: i64,
+    ) -> Result<Device, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let case_id: i64 = sqlx::query("SELECT case_id FROM devices WHERE id = $1")
+            .bind(device_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::not_found("device", device_id))?
+            .try_get("case_id")?;
+        let (mut tx, _) = self
+            .authorize_case_write(
+                tx,
+                p,
+                case_id,
+                "device.owner",
+                format!("device:{device_id}"),
+            )
+            .await?;
+        let person = self.fetch_person(&mut tx, person_id).await?;
+        if person.case_id != case_id {
+            return Err(ValidationError::new(
+                "person",
+                &person_id.to_string(),
+                "is not in the device's case",
+            )
+            .into());
+        }
+        sqlx::query("UPDATE devices SET person_id = $1 WHERE id = $2")
+            .bind(person_id)
+            .bind(device_id)
+            .execute(&mut *tx)
+            .await?;
+        self.log(
+            &mut tx,
+            p,
+            "device.owner",
+            format!("device:{device_id}"),
+            Some(case_id),
+            Decision::Allow("write-case"),
+            serde_json::json!({"person": person_id}),
+        )
+        .await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{} WHERE d.id = $1",
+            Device::SELECT
+        )))
+        .bind(device_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let device = Device::from_row(&row)?;
+        tx.commit().await?;
+        Ok(device)
+    }
+}
+
 /// Fields of a person that may change; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default)]
 pub struct PersonUpdate {

@@ -32,11 +32,16 @@ use crate::{Event, Identifier, Person, Store, StoreError, now_text};
 /// [`OutcomesPayload`]); receivers refuse any other.
 pub const CONTENT_VERSION: u32 = 1;
 
-/// Names of the `sections` a receiver understands. Later features (chat
-/// excerpts, hash matches) add their section name here and its handling in
-/// [`Store::import_leads`]; until then a package carrying an unknown section
-/// is refused rather than silently half-imported.
-pub const KNOWN_SECTIONS: &[&str] = &[];
+/// Section of a `leads` package holding [`ChatExcerpt`]s.
+pub const SECTION_CHAT: &str = "chat_excerpts";
+/// Section of a `leads` package holding [`HashMatchLead`]s.
+pub const SECTION_HASHES: &str = "hash_matches";
+
+/// Names of the `sections` a receiver understands. A later record family
+/// adds its section name here and its handling in [`Store::import_leads`];
+/// a package carrying a section this build does not know is refused rather
+/// than silently half-imported.
+pub const KNOWN_SECTIONS: &[&str] = &[SECTION_CHAT, SECTION_HASHES];
 
 // ----- content schema ------------------------------------------------------
 
@@ -90,6 +95,76 @@ pub struct LeadPerson {
     pub provenance: Provenance,
     pub identifiers: Vec<LeadIdentifier>,
     pub events: Vec<LeadEvent>,
+}
+
+/// A chat message that concerns a released person: said by one of their
+/// handles (`reason = "said"`), or the line one of their released
+/// identifiers was extracted from (`reason = "identifier"`). Minimised to
+/// room, time, line number, handle and text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChatExcerpt {
+    /// The sender's stable key of the message (the chat parser's event key):
+    /// the same message in a later package is recognised as already held.
+    pub key: String,
+    pub person_uid: String,
+    pub reason: String,
+    /// For `reason = "identifier"`: the identifier (also in the package).
+    pub identifier_uid: Option<String>,
+    pub room: String,
+    pub network: Option<String>,
+    pub time: Option<String>,
+    /// Line number in the original log.
+    pub line: Option<u64>,
+    pub handle: String,
+    /// Message kind as the parser named it (`message`, `action`, …).
+    pub kind: String,
+    pub text: String,
+    pub provenance: Provenance,
+}
+
+/// A hash-set match on a file of a released person's device: the file's
+/// hashes, the set and the category. Never media, never the file's path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HashMatchLead {
+    /// The sender's stable key of the match (scan, file, set entry).
+    pub key: String,
+    pub person_uid: String,
+    /// Label of the seized device.
+    pub device: String,
+    /// `md5`, `sha1`, `sha256` (exact) or `pdq` (near-duplicate).
+    pub kind: String,
+    pub distance: u32,
+    pub md5: Option<String>,
+    pub sha1: Option<String>,
+    pub sha256: Option<String>,
+    pub pdq: Option<String>,
+    /// Name of the hash set the file matched.
+    pub hash_set: String,
+    /// Normalised category (`csam-a`, `uncategorized`, …).
+    pub category: String,
+    pub series: Option<String>,
+    pub matched_at: String,
+    pub provenance: Provenance,
+}
+
+/// The decrypted content of an `ack` package: the recipient of a package
+/// confirms it verified and imported it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AckPayload {
+    pub version: u32,
+    pub kind: String,
+    pub sender_agency: String,
+    pub recipient_agency: String,
+    pub created: String,
+    /// The package acknowledged (one the ack's recipient sent).
+    pub acknowledges: String,
+    /// When the acknowledged package was imported.
+    pub imported_at: String,
+    /// What the import stored (counts), for the sender's records.
+    pub summary: serde_json::Value,
 }
 
 /// The decrypted content of a `leads` package.
@@ -198,7 +273,7 @@ pub struct AttributionNote {
     pub why: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct PackageRecord {
     pub id: i64,
     pub package_uid: String,
@@ -211,17 +286,25 @@ pub struct PackageRecord {
     pub operation: Option<String>,
     pub in_reply_to: Option<String>,
     pub case_id: Option<i64>,
-    /// `built`, `imported`, `outcomes-received`.
+    /// Sent packages: `built` → `sent` → `acknowledged` →
+    /// `outcomes-received` (never backwards). Received ones: `imported`.
     pub state: String,
     pub summary: serde_json::Value,
     pub created_at: String,
     pub updated_at: String,
+    /// When the package was written out for the recipient.
+    pub sent_at: Option<String>,
+    /// When the recipient's acknowledgement was imported.
+    pub acknowledged_at: Option<String>,
+    /// When the first outcomes answering it were imported.
+    pub outcomes_received_at: Option<String>,
 }
 
 impl PackageRecord {
     const SELECT: &'static str = "SELECT k.id, k.package_uid, k.kind, k.direction, \
         k.peer_agency_id, a.name AS peer_agency, a.country AS peer_country, k.operation, \
-        k.in_reply_to, k.case_id, k.state, k.summary, k.created_at, k.updated_at \
+        k.in_reply_to, k.case_id, k.state, k.summary, k.created_at, k.updated_at, \
+        k.sent_at, k.acknowledged_at, k.outcomes_received_at \
         FROM packages k JOIN agencies a ON a.id = k.peer_agency_id";
 
     fn from_row(r: &sqlx::any::AnyRow) -> Result<Self, StoreError> {
@@ -241,6 +324,9 @@ impl PackageRecord {
             summary: serde_json::from_str(&summary).unwrap_or(serde_json::Value::Null),
             created_at: r.try_get("created_at")?,
             updated_at: r.try_get("updated_at")?,
+            sent_at: r.try_get("sent_at")?,
+            acknowledged_at: r.try_get("acknowledged_at")?,
+            outcomes_received_at: r.try_get("outcomes_received_at")?,
         })
     }
 }
@@ -263,7 +349,7 @@ pub struct ReceivedPackage {
 }
 
 /// What an import did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct ImportSummary {
     pub package: PackageRecord,
     pub persons_added: usize,
@@ -272,6 +358,10 @@ pub struct ImportSummary {
     pub identifiers_already_held: usize,
     pub events_added: usize,
     pub events_already_held: usize,
+    pub chat_excerpts_added: usize,
+    pub chat_excerpts_already_held: usize,
+    pub hash_matches_added: usize,
+    pub hash_matches_already_held: usize,
     /// De-confliction: imported identifiers already held in other cases.
     pub known_elsewhere: Vec<KnownElsewhere>,
 }
@@ -338,6 +428,109 @@ fn lead_event(e: &Event) -> LeadEvent {
         details: e.details.clone(),
         provenance: provenance(&e.agency, &e.created_by, &e.created_at, &e.source),
     }
+}
+
+fn to_section<T: Serialize>(items: &[T]) -> Result<serde_json::Value, StoreError> {
+    serde_json::to_value(items)
+        .map_err(|e| StoreError::Config(format!("cannot encode package section: {e}")))
+}
+
+/// A section of a received package in typed form (absent = empty), refused
+/// with the section's name and serde's reason if it does not fit.
+fn from_section<T: serde::de::DeserializeOwned>(
+    sections: &BTreeMap<String, serde_json::Value>,
+    name: &'static str,
+) -> Result<Vec<T>, StoreError> {
+    match sections.get(name) {
+        None => Ok(Vec::new()),
+        Some(v) => serde_json::from_value(v.clone())
+            .map_err(|e| invalid("sections", name, format!("malformed section: {e}"))),
+    }
+}
+
+/// The line number of a `FILE:LINE` source, as the chat import writes it.
+fn source_line(source: &str) -> Option<u64> {
+    source.rsplit_once(':').and_then(|(_, n)| n.parse().ok())
+}
+
+fn check_text(field: &'static str, value: &str, max: usize) -> Result<(), StoreError> {
+    if value.trim().is_empty() {
+        return Err(invalid(field, value, "is empty"));
+    }
+    if value.len() > max {
+        return Err(invalid(
+            field,
+            &value[..0],
+            format!("is longer than {max} bytes"),
+        ));
+    }
+    Ok(())
+}
+
+/// A hash from a package: lower-case hex of the expected length.
+fn check_hex(field: &'static str, value: &Option<String>, len: usize) -> Result<(), StoreError> {
+    if let Some(v) = value
+        && (v.len() != len
+            || !v
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+    {
+        return Err(invalid(
+            field,
+            v,
+            format!("is not {len} lower-case hex digits"),
+        ));
+    }
+    Ok(())
+}
+
+fn check_chat(x: &ChatExcerpt) -> Result<(), StoreError> {
+    check_text("chat_excerpts.key", &x.key, 512)?;
+    check_uid("chat_excerpts.person_uid", &x.person_uid)?;
+    match (x.reason.as_str(), &x.identifier_uid) {
+        ("said", None) => {}
+        ("identifier", Some(u)) => check_uid("chat_excerpts.identifier_uid", u)?,
+        _ => {
+            return Err(invalid(
+                "chat_excerpts.reason",
+                &x.reason,
+                "must be `said`, or `identifier` with an identifier_uid",
+            ));
+        }
+    }
+    check_text("chat_excerpts.room", &x.room, 512)?;
+    check_text("chat_excerpts.handle", &x.handle, 512)?;
+    check_text("chat_excerpts.kind", &x.kind, 64)?;
+    if x.text.len() > 64 * 1024 {
+        return Err(invalid("chat_excerpts.text", "", "is longer than 64 KiB"));
+    }
+    check_time("chat_excerpts.time", &x.time)
+}
+
+fn check_hash_match(x: &HashMatchLead) -> Result<(), StoreError> {
+    check_text("hash_matches.key", &x.key, 512)?;
+    check_uid("hash_matches.person_uid", &x.person_uid)?;
+    check_text("hash_matches.device", &x.device, 512)?;
+    if !["md5", "sha1", "sha256", "pdq"].contains(&x.kind.as_str()) {
+        return Err(invalid("hash_matches.kind", &x.kind, "unknown match kind"));
+    }
+    if x.distance > 256 {
+        return Err(invalid(
+            "hash_matches.distance",
+            &x.distance.to_string(),
+            "PDQ distances are 0..=256",
+        ));
+    }
+    check_hex("hash_matches.md5", &x.md5, 32)?;
+    check_hex("hash_matches.sha1", &x.sha1, 40)?;
+    check_hex("hash_matches.sha256", &x.sha256, 64)?;
+    check_hex("hash_matches.pdq", &x.pdq, 64)?;
+    if x.md5.is_none() && x.sha1.is_none() && x.sha256.is_none() && x.pdq.is_none() {
+        return Err(invalid("hash_matches.key", &x.key, "carries no hash"));
+    }
+    check_text("hash_matches.hash_set", &x.hash_set, 512)?;
+    check_text("hash_matches.category", &x.category, 128)?;
+    check_time("hash_matches.matched_at", &Some(x.matched_at.clone()))
 }
 
 fn check_sections(sections: &BTreeMap<String, serde_json::Value>) -> Result<(), StoreError> {
@@ -774,6 +967,164 @@ impl Store {
         self.events_where(tx, "e.person_id = $1", person_id).await
     }
 
+    /// Chat messages that concern `person`, with their local ids: the ones
+    /// said by a handle the person took part under, and the lines the
+    /// `released` identifiers were extracted from (chat imports record
+    /// `FILE:LINE` as the source of both). Each message once per person.
+    async fn chat_excerpts_of(
+        &self,
+        tx: &mut Tx,
+        agency: &str,
+        person: &Person,
+        released: &[&Identifier],
+    ) -> Result<Vec<(ChatExcerpt, i64)>, StoreError> {
+        const SELECT: &str = "SELECT m.id, m.event_key, m.sent_at, m.handle, m.kind, m.text, \
+            m.source, m.created_at, u.name AS officer, r.name AS room, r.network \
+            FROM chat_messages m JOIN chat_rooms r ON r.id = m.room_id \
+            JOIN users u ON u.id = m.created_by";
+        let excerpt = |r: &sqlx::any::AnyRow,
+                       reason: &str,
+                       ident: Option<&str>|
+         -> Result<(ChatExcerpt, i64), StoreError> {
+            let source: String = r.try_get("source")?;
+            let network: String = r.try_get("network")?;
+            Ok((
+                ChatExcerpt {
+                    key: r.try_get("event_key")?,
+                    person_uid: person.uid.clone(),
+                    reason: reason.to_string(),
+                    identifier_uid: ident.map(str::to_string),
+                    room: r.try_get("room")?,
+                    network: (!network.is_empty()).then_some(network),
+                    time: r.try_get("sent_at")?,
+                    line: source_line(&source),
+                    handle: r.try_get("handle")?,
+                    kind: r.try_get("kind")?,
+                    text: r.try_get("text")?,
+                    provenance: provenance(
+                        agency,
+                        &r.try_get::<String, _>("officer")?,
+                        &r.try_get::<String, _>("created_at")?,
+                        &source,
+                    ),
+                },
+                r.try_get("id")?,
+            ))
+        };
+        let mut out: Vec<(ChatExcerpt, i64)> = Vec::new();
+        let mut seen: HashSet<i64> = HashSet::new();
+        let handles = sqlx::query(
+            "SELECT room_id, handle FROM chat_participants WHERE person_id = $1 ORDER BY id",
+        )
+        .bind(person.id)
+        .fetch_all(&mut **tx)
+        .await?;
+        for h in &handles {
+            let room_id: i64 = h.try_get("room_id")?;
+            let handle: String = h.try_get("handle")?;
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "{SELECT} WHERE m.room_id = $1 ORDER BY m.id"
+            )))
+            .bind(room_id)
+            .fetch_all(&mut **tx)
+            .await?;
+            for r in &rows {
+                let said_by: String = r.try_get("handle")?;
+                if vigil_chat::fold(&said_by) != handle {
+                    continue;
+                }
+                let x = excerpt(r, "said", None)?;
+                if seen.insert(x.1) {
+                    out.push(x);
+                }
+            }
+        }
+        for i in released {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "{SELECT} WHERE m.case_id = $1 AND m.source = $2 ORDER BY m.id"
+            )))
+            .bind(i.case_id)
+            .bind(i.source.clone())
+            .fetch_all(&mut **tx)
+            .await?;
+            for r in &rows {
+                let x = excerpt(r, "identifier", Some(&i.uid))?;
+                if seen.insert(x.1) {
+                    out.push(x);
+                }
+            }
+        }
+        out.sort_by_key(|x| x.1);
+        Ok(out)
+    }
+
+    /// Hash-set matches on files of the devices seized from `person`, with
+    /// the local match ids: hashes, set and category only.
+    async fn hash_matches_of(
+        &self,
+        tx: &mut Tx,
+        agency: &str,
+        person: &Person,
+    ) -> Result<Vec<(HashMatchLead, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT sm.id, sm.kind, sm.distance, sm.matched_at, ev.id AS evidence_id, ev.md5, \
+             ev.sha1, ev.sha256, ev.pdq, s.uid AS scan_uid, d.label AS device, hs.uid AS set_uid, \
+             hs.name AS set_name, he.id AS entry_id, he.category, he.series, u.name AS officer \
+             FROM scan_matches sm JOIN evidence_items ev ON ev.id = sm.evidence_id \
+             JOIN scans s ON s.id = sm.scan_id JOIN devices d ON d.id = s.device_id \
+             JOIN hash_sets hs ON hs.id = sm.set_id JOIN hash_entries he ON he.id = sm.entry_id \
+             JOIN users u ON u.id = s.created_by \
+             WHERE d.person_id = $1 ORDER BY sm.id",
+        )
+        .bind(person.id)
+        .fetch_all(&mut **tx)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let scan_uid: String = r.try_get("scan_uid")?;
+                let device: String = r.try_get("device")?;
+                let matched_at: String = r.try_get("matched_at")?;
+                let distance: i64 = r.try_get("distance")?;
+                let key = format!(
+                    "{scan_uid}/{}/{}/{}",
+                    r.try_get::<i64, _>("evidence_id")?,
+                    r.try_get::<String, _>("set_uid")?,
+                    r.try_get::<i64, _>("entry_id")?
+                );
+                let lower = |c: &str| -> Result<Option<String>, StoreError> {
+                    Ok(r.try_get::<Option<String>, _>(c)?
+                        .map(|h| h.to_ascii_lowercase()))
+                };
+                Ok((
+                    HashMatchLead {
+                        key,
+                        person_uid: person.uid.clone(),
+                        device: device.clone(),
+                        kind: r.try_get("kind")?,
+                        distance: u32::try_from(distance).unwrap_or(u32::MAX),
+                        md5: lower("md5")?,
+                        sha1: lower("sha1")?,
+                        sha256: lower("sha256")?,
+                        pdq: lower("pdq")?,
+                        hash_set: r.try_get("set_name")?,
+                        category: r
+                            .try_get::<Option<String>, _>("category")?
+                            .unwrap_or_else(|| "uncategorized".into()),
+                        series: r.try_get("series")?,
+                        matched_at: matched_at.clone(),
+                        provenance: provenance(
+                            agency,
+                            &r.try_get::<String, _>("officer")?,
+                            &matched_at,
+                            &format!("scan {scan_uid} of device {device}"),
+                        ),
+                    },
+                    r.try_get("id")?,
+                ))
+            })
+            .collect()
+    }
+
     /// Suspects of an operation that `p` may read, with their identifiers,
     /// for country attribution (`vigil attribute`).
     pub async fn attribution_facts(
@@ -902,6 +1253,8 @@ impl Store {
         let mut lead_persons = Vec::new();
         let mut records: Vec<(&'static str, String, i64)> = Vec::new();
         let mut withheld = 0usize;
+        let mut chat: Vec<ChatExcerpt> = Vec::new();
+        let mut hashes: Vec<HashMatchLead> = Vec::new();
         for person in persons {
             let ca = self.case_access(&mut tx, &rp, person.case_id).await?;
             if ca.agency_id != p.agency_id {
@@ -921,11 +1274,13 @@ impl Store {
                 continue;
             }
             let mut idents = Vec::new();
+            let mut released_idents = Vec::new();
             for i in &facts.identifiers {
                 let own = i.release.as_ref().or(person.release.as_ref());
                 if !access::can_read(&rp, &ca.scope(own, &ca.release)).allowed() {
                     continue;
                 }
+                released_idents.push(i);
                 records.push(("identifier", i.uid.clone(), i.id));
                 idents.push(LeadIdentifier {
                     uid: i.uid.clone(),
@@ -943,6 +1298,20 @@ impl Store {
                 records.push(("event", e.uid.clone(), e.id));
             }
             records.push(("person", person.uid.clone(), person.id));
+            for (x, id) in self
+                .chat_excerpts_of(&mut tx, &p.agency_name, person, &released_idents)
+                .await?
+            {
+                records.push(("chat_message", x.key.clone(), id));
+                chat.push(x);
+            }
+            for (x, id) in self
+                .hash_matches_of(&mut tx, &p.agency_name, person)
+                .await?
+            {
+                records.push(("hash_match", x.key.clone(), id));
+                hashes.push(x);
+            }
             lead_persons.push(LeadPerson {
                 uid: person.uid.clone(),
                 role: person.role.as_str().to_string(),
@@ -971,7 +1340,10 @@ impl Store {
             recipient_country: recipient.country.clone(),
             created: now.clone(),
             persons: lead_persons,
-            sections: BTreeMap::new(),
+            sections: BTreeMap::from([
+                (SECTION_CHAT.to_string(), to_section(&chat)?),
+                (SECTION_HASHES.to_string(), to_section(&hashes)?),
+            ]),
         };
         let json = serde_json::to_vec(&payload)
             .map_err(|e| StoreError::Config(format!("cannot encode package content: {e}")))?;
@@ -981,6 +1353,8 @@ impl Store {
             "persons": payload.persons.len(),
             "identifiers": payload.persons.iter().map(|x| x.identifiers.len()).sum::<usize>(),
             "events": payload.persons.iter().map(|x| x.events.len()).sum::<usize>(),
+            "chat_excerpts": chat.len(),
+            "hash_matches": hashes.len(),
             "attributed_but_not_released": withheld,
         });
         let record = self
@@ -1099,6 +1473,235 @@ impl Store {
         Ok(out)
     }
 
+    /// Marks a package this agency built as written out for its recipient:
+    /// `built` becomes `sent` (a later state stays), `sent_at` is set once.
+    pub async fn mark_package_sent(
+        &self,
+        p: &Principal,
+        package_uid: &str,
+    ) -> Result<PackageRecord, StoreError> {
+        self.require(p, Capability::Packages, "package.sent")
+            .await?;
+        let mut tx = self.begin_write().await?;
+        self.require_local(&mut tx, p).await?;
+        let id: i64 =
+            sqlx::query("SELECT id FROM packages WHERE package_uid = $1 AND direction = 'sent'")
+                .bind(package_uid.to_string())
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| StoreError::not_found("sent package", package_uid))?
+                .try_get("id")?;
+        let now = now_text();
+        sqlx::query(
+            "UPDATE packages SET sent_at = COALESCE(sent_at, $1), updated_at = $1, \
+             state = CASE WHEN state = 'built' THEN 'sent' ELSE state END WHERE id = $2",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        self.log(
+            &mut tx,
+            p,
+            "package.sent",
+            format!("package:{id}"),
+            None,
+            Decision::Allow("packages"),
+            serde_json::json!({"package": package_uid}),
+        )
+        .await?;
+        let record = self.fetch_package(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(record)
+    }
+
+    /// Builds an `ack` package confirming to its sender that the package
+    /// `acknowledged_uid` (leads or outcomes), received and imported here,
+    /// arrived intact. Acknowledging the same package again is allowed (a
+    /// lost ack can be re-sent); each ack is its own package.
+    pub async fn build_ack<S, E>(
+        &self,
+        p: &Principal,
+        acknowledged_uid: &str,
+        package_uid: &str,
+        seal: S,
+    ) -> Result<BuiltPackage, StoreError>
+    where
+        S: FnOnce(&[u8]) -> Result<Vec<u8>, E>,
+        E: std::fmt::Display,
+    {
+        self.require(p, Capability::Packages, "package.ack").await?;
+        let mut tx = self.begin_write().await?;
+        self.require_local(&mut tx, p).await?;
+        let row = sqlx::query(
+            "SELECT id FROM packages WHERE package_uid = $1 AND direction = 'received' \
+             AND kind IN ('leads', 'outcomes')",
+        )
+        .bind(acknowledged_uid.to_string())
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| {
+            invalid(
+                "package",
+                acknowledged_uid,
+                "is not a leads or outcomes package imported here",
+            )
+        })?;
+        let acked = self.fetch_package(&mut tx, row.try_get("id")?).await?;
+        let payload = AckPayload {
+            version: CONTENT_VERSION,
+            kind: "ack".into(),
+            sender_agency: p.agency_name.clone(),
+            recipient_agency: acked.peer_agency.clone(),
+            created: now_text(),
+            acknowledges: acked.package_uid.clone(),
+            imported_at: acked.created_at.clone(),
+            summary: acked.summary.clone(),
+        };
+        let json = serde_json::to_vec(&payload)
+            .map_err(|e| StoreError::Config(format!("cannot encode package content: {e}")))?;
+        let bytes =
+            seal(&json).map_err(|e| StoreError::Config(format!("cannot seal package: {e}")))?;
+        let summary = serde_json::json!({"acknowledges": acked.package_uid});
+        let record = self
+            .insert_package(
+                &mut tx,
+                p,
+                NewPackageRow {
+                    package_uid,
+                    kind: "ack",
+                    direction: "sent",
+                    peer: acked.peer_agency_id,
+                    operation: acked.operation.as_deref(),
+                    in_reply_to: Some(&acked.package_uid),
+                    case_id: None,
+                    state: "built",
+                    summary: &summary,
+                },
+                &[],
+            )
+            .await?;
+        self.log(
+            &mut tx,
+            p,
+            "package.ack",
+            format!("package:{}", record.id),
+            None,
+            Decision::Allow("packages"),
+            serde_json::json!({"package": package_uid, "acknowledges": acked.package_uid,
+                "to": acked.peer_agency}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(BuiltPackage { record, bytes })
+    }
+
+    /// Imports a verified `ack` package: the package it acknowledges must
+    /// be one we sent to the ack's signer; it becomes `acknowledged` (unless
+    /// outcomes already came back) with the time. A replayed ack is refused
+    /// like any package. Returns the acknowledged package's record.
+    pub async fn import_ack(
+        &self,
+        p: &Principal,
+        pkg: &ReceivedPackage,
+        content: &AckPayload,
+    ) -> Result<PackageRecord, StoreError> {
+        self.require(p, Capability::Packages, "package.import")
+            .await?;
+        if content.version != CONTENT_VERSION {
+            return Err(invalid(
+                "version",
+                &content.version.to_string(),
+                format!("unsupported package content version (expected {CONTENT_VERSION})"),
+            ));
+        }
+        if content.kind != "ack" {
+            return Err(invalid("kind", &content.kind, "expected ack"));
+        }
+        check_uid("acknowledges", &content.acknowledges)?;
+        if let Some(r) = &pkg.in_reply_to
+            && r != &content.acknowledges
+        {
+            return Err(invalid(
+                "acknowledges",
+                &content.acknowledges,
+                format!("differs from the envelope's in_reply_to {r}"),
+            ));
+        }
+        let mut tx = self.begin_write().await?;
+        self.require_local(&mut tx, p).await?;
+        self.refuse_replay(&mut tx, &pkg.package_uid).await?;
+        let sender = self.sender_of(&mut tx, &pkg.sender_fingerprint).await?;
+        if content.sender_agency != sender.agency || content.recipient_agency != p.agency_name {
+            return Err(invalid(
+                "recipient_agency",
+                &content.recipient_agency,
+                "content names another sender or recipient than the envelope",
+            ));
+        }
+        let id: i64 = sqlx::query(
+            "SELECT id FROM packages WHERE package_uid = $1 AND direction = 'sent' \
+             AND peer_agency_id = $2 AND kind IN ('leads', 'outcomes')",
+        )
+        .bind(content.acknowledges.clone())
+        .bind(sender.agency_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| {
+            invalid(
+                "acknowledges",
+                &content.acknowledges,
+                format!("is not a package we sent to {}", sender.agency),
+            )
+        })?
+        .try_get("id")?;
+        let now = now_text();
+        sqlx::query(
+            "UPDATE packages SET acknowledged_at = COALESCE(acknowledged_at, $1), updated_at = $1, \
+             sent_at = COALESCE(sent_at, $1), \
+             state = CASE WHEN state IN ('built', 'sent') THEN 'acknowledged' ELSE state END \
+             WHERE id = $2",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        let summary = serde_json::json!({"acknowledges": content.acknowledges,
+            "imported_at": content.imported_at, "their_summary": content.summary});
+        let ack = self
+            .insert_package(
+                &mut tx,
+                p,
+                NewPackageRow {
+                    package_uid: &pkg.package_uid,
+                    kind: "ack",
+                    direction: "received",
+                    peer: sender.agency_id,
+                    operation: None,
+                    in_reply_to: Some(&content.acknowledges),
+                    case_id: None,
+                    state: "imported",
+                    summary: &summary,
+                },
+                &[],
+            )
+            .await?;
+        self.log(
+            &mut tx,
+            p,
+            "package.import",
+            format!("package:{}", ack.id),
+            None,
+            Decision::Allow("packages"),
+            serde_json::json!({"package": pkg.package_uid, "from": sender.agency,
+                "acknowledges": content.acknowledges}),
+        )
+        .await?;
+        let record = self.fetch_package(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(record)
+    }
+
     /// Every registered partner key (public bundles: directory information
     /// for sealing to and verifying partners).
     pub async fn partner_keys(&self, p: &Principal) -> Result<Vec<PartnerKey>, StoreError> {
@@ -1206,6 +1809,29 @@ impl Store {
             }
             checked.push((lp, role, label, country, idents, events));
         }
+        let chat: Vec<ChatExcerpt> = from_section(&content.sections, SECTION_CHAT)?;
+        let hashes: Vec<HashMatchLead> = from_section(&content.sections, SECTION_HASHES)?;
+        let person_uids: HashSet<&str> = content.persons.iter().map(|x| x.uid.as_str()).collect();
+        for x in &chat {
+            check_chat(x)?;
+            if !person_uids.contains(x.person_uid.as_str()) {
+                return Err(invalid(
+                    "chat_excerpts.person_uid",
+                    &x.person_uid,
+                    "is not a person in this package",
+                ));
+            }
+        }
+        for x in &hashes {
+            check_hash_match(x)?;
+            if !person_uids.contains(x.person_uid.as_str()) {
+                return Err(invalid(
+                    "hash_matches.person_uid",
+                    &x.person_uid,
+                    "is not a person in this package",
+                ));
+            }
+        }
 
         let mut tx = self.begin_write().await?;
         self.require_local(&mut tx, p).await?;
@@ -1234,33 +1860,10 @@ impl Store {
             .received_case(&mut tx, p, &title, &operation, &source)
             .await?;
         let now = now_text();
-        let mut s = ImportSummary {
-            package: PackageRecord {
-                id: 0,
-                package_uid: String::new(),
-                kind: String::new(),
-                direction: String::new(),
-                peer_agency_id: 0,
-                peer_agency: String::new(),
-                peer_country: String::new(),
-                operation: None,
-                in_reply_to: None,
-                case_id: None,
-                state: String::new(),
-                summary: serde_json::Value::Null,
-                created_at: String::new(),
-                updated_at: String::new(),
-            },
-            persons_added: 0,
-            persons_already_held: 0,
-            identifiers_added: 0,
-            identifiers_already_held: 0,
-            events_added: 0,
-            events_already_held: 0,
-            known_elsewhere: Vec::new(),
-        };
+        let mut s = ImportSummary::default();
         let mut records: Vec<(&'static str, String, i64)> = Vec::new();
         let mut seen_uids: HashSet<String> = HashSet::new();
+        let mut local_person: HashMap<&str, (i64, i64)> = HashMap::new();
         for (lp, role, label, country, idents, events) in checked {
             if !seen_uids.insert(lp.uid.clone()) {
                 return Err(invalid(
@@ -1277,7 +1880,8 @@ impl Store {
                 None => {
                     let id: i64 = sqlx::query(
                         "INSERT INTO persons (uid, case_id, role, label, country, created_by, \
-                         created_at, source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                         created_at, source, received_from_agency, received_package) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
                     )
                     .bind(lp.uid.clone())
                     .bind(case_id)
@@ -1287,6 +1891,8 @@ impl Store {
                     .bind(p.user_id)
                     .bind(now.clone())
                     .bind(source.clone())
+                    .bind(sender.agency_id)
+                    .bind(pkg.package_uid.clone())
                     .fetch_one(&mut *tx)
                     .await?
                     .try_get("id")?;
@@ -1300,6 +1906,7 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await?
                 .try_get("case_id")?;
+            local_person.insert(lp.uid.as_str(), (person_id, person_case));
             for (i, ni) in idents {
                 if let Some(id) = self.uid_held(&mut tx, "identifiers", &i.uid).await? {
                     s.identifiers_already_held += 1;
@@ -1327,8 +1934,9 @@ impl Store {
                 }
                 let id: i64 = sqlx::query(
                     "INSERT INTO identifiers (uid, case_id, person_id, kind, raw, normalized, \
-                     network, port, first_seen, last_seen, created_by, created_at, source) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+                     network, port, first_seen, last_seen, created_by, created_at, source, \
+                     received_from_agency, received_package) VALUES ($1, $2, $3, $4, $5, $6, \
+                     $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
                 )
                 .bind(i.uid.clone())
                 .bind(person_case)
@@ -1343,6 +1951,8 @@ impl Store {
                 .bind(p.user_id)
                 .bind(now.clone())
                 .bind(source.clone())
+                .bind(sender.agency_id)
+                .bind(pkg.package_uid.clone())
                 .fetch_one(&mut *tx)
                 .await?
                 .try_get("id")?;
@@ -1366,6 +1976,7 @@ impl Store {
                         person_id,
                         person_case,
                         sender.agency_id,
+                        &pkg.package_uid,
                         &source,
                     )
                     .await?;
@@ -1373,7 +1984,69 @@ impl Store {
                 records.push(("event", e.uid.clone(), id));
             }
         }
+        for x in &chat {
+            let Some(&(person_id, person_case)) = local_person.get(x.person_uid.as_str()) else {
+                continue;
+            };
+            match self
+                .insert_received_chat(&mut tx, p, x, person_id, person_case, &sender, pkg, &source)
+                .await?
+            {
+                Some(id) => {
+                    s.chat_excerpts_added += 1;
+                    records.push(("chat_message", x.key.clone(), id));
+                }
+                None => s.chat_excerpts_already_held += 1,
+            }
+        }
+        for x in &hashes {
+            let Some(&(person_id, person_case)) = local_person.get(x.person_uid.as_str()) else {
+                continue;
+            };
+            if let Some(id) = self
+                .uid_held(&mut tx, "received_hash_matches", &x.key)
+                .await?
+            {
+                s.hash_matches_already_held += 1;
+                records.push(("hash_match", x.key.clone(), id));
+                continue;
+            }
+            let id: i64 = sqlx::query(
+                "INSERT INTO received_hash_matches (uid, case_id, person_id, device, kind, \
+                 distance, md5, sha1, sha256, pdq, hash_set, category, series, matched_at, \
+                 received_from_agency, received_package, created_by, created_at) VALUES ($1, $2, \
+                 $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
+                 RETURNING id",
+            )
+            .bind(x.key.clone())
+            .bind(person_case)
+            .bind(person_id)
+            .bind(x.device.clone())
+            .bind(x.kind.clone())
+            .bind(i64::from(x.distance))
+            .bind(x.md5.clone())
+            .bind(x.sha1.clone())
+            .bind(x.sha256.clone())
+            .bind(x.pdq.clone())
+            .bind(x.hash_set.clone())
+            .bind(x.category.clone())
+            .bind(x.series.clone())
+            .bind(x.matched_at.clone())
+            .bind(sender.agency_id)
+            .bind(pkg.package_uid.clone())
+            .bind(p.user_id)
+            .bind(now.clone())
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("id")?;
+            s.hash_matches_added += 1;
+            records.push(("hash_match", x.key.clone(), id));
+        }
         let summary = serde_json::json!({
+            "chat_excerpts_added": s.chat_excerpts_added,
+            "chat_excerpts_already_held": s.chat_excerpts_already_held,
+            "hash_matches_added": s.hash_matches_added,
+            "hash_matches_already_held": s.hash_matches_already_held,
             "persons_added": s.persons_added, "persons_already_held": s.persons_already_held,
             "identifiers_added": s.identifiers_added,
             "identifiers_already_held": s.identifiers_already_held,
@@ -1425,12 +2098,13 @@ impl Store {
         person_id: i64,
         case_id: i64,
         agency_id: i64,
+        package_uid: &str,
         source: &str,
     ) -> Result<i64, StoreError> {
         Ok(sqlx::query(
             "INSERT INTO events (uid, case_id, person_id, kind, date, country, agency_id, details, \
-             created_by, created_at, source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
-             RETURNING id",
+             created_by, created_at, source, received_from_agency, received_package) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $7, $12) RETURNING id",
         )
         .bind(e.uid.clone())
         .bind(case_id)
@@ -1443,9 +2117,93 @@ impl Store {
         .bind(p.user_id)
         .bind(now_text())
         .bind(source.to_string())
+        .bind(package_uid.to_string())
         .fetch_one(&mut **tx)
         .await?
         .try_get("id")?)
+    }
+
+    /// Stores one received chat excerpt in the person's case: its room
+    /// (created if needed), the message keyed by the sender's event key (so
+    /// a message carried twice is stored once), and for a message the person
+    /// said, their handle as a participant. Returns the new message id, or
+    /// `None` if the message was already held.
+    #[allow(clippy::too_many_arguments)]
+    async fn insert_received_chat(
+        &self,
+        tx: &mut Tx,
+        p: &Principal,
+        x: &ChatExcerpt,
+        person_id: i64,
+        case_id: i64,
+        sender: &PartnerKey,
+        pkg: &ReceivedPackage,
+        source: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        let network = x.network.clone().unwrap_or_default();
+        let now = now_text();
+        let room = sqlx::query(
+            "SELECT id FROM chat_rooms WHERE case_id = $1 AND name = $2 AND network = $3",
+        )
+        .bind(case_id)
+        .bind(x.room.clone())
+        .bind(network.clone())
+        .fetch_optional(&mut **tx)
+        .await?;
+        let room_id: i64 = match room {
+            Some(r) => r.try_get("id")?,
+            None => sqlx::query(
+                "INSERT INTO chat_rooms (case_id, name, network, created_by, created_at, source) \
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            )
+            .bind(case_id)
+            .bind(x.room.clone())
+            .bind(network)
+            .bind(p.user_id)
+            .bind(now.clone())
+            .bind(source.to_string())
+            .fetch_one(&mut **tx)
+            .await?
+            .try_get("id")?,
+        };
+        if x.reason == "said" {
+            sqlx::query(
+                "INSERT INTO chat_participants (case_id, room_id, handle, person_id, source) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (room_id, handle) DO NOTHING",
+            )
+            .bind(case_id)
+            .bind(room_id)
+            .bind(vigil_chat::fold(&x.handle))
+            .bind(person_id)
+            .bind(source.to_string())
+            .execute(&mut **tx)
+            .await?;
+        }
+        let line = x.line.map(|l| format!(" line {l}")).unwrap_or_default();
+        let row = sqlx::query(
+            "INSERT INTO chat_messages (case_id, room_id, event_key, sent_at, handle, kind, text, \
+             created_by, created_at, source, received_from_agency, received_package) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+             ON CONFLICT (case_id, event_key) DO NOTHING RETURNING id",
+        )
+        .bind(case_id)
+        .bind(room_id)
+        .bind(x.key.clone())
+        .bind(x.time.clone())
+        .bind(x.handle.clone())
+        .bind(x.kind.clone())
+        .bind(x.text.clone())
+        .bind(p.user_id)
+        .bind(now)
+        .bind(format!("{source}{line}"))
+        .bind(sender.agency_id)
+        .bind(pkg.package_uid.clone())
+        .fetch_optional(&mut **tx)
+        .await?;
+        Ok(match row {
+            Some(r) => Some(r.try_get("id")?),
+            None => None,
+        })
     }
 
     async fn received_case(
@@ -1727,6 +2485,7 @@ impl Store {
                     person_id,
                     case_id,
                     sender.agency_id,
+                    &pkg.package_uid,
                     &source,
                 )
                 .await?;
@@ -1736,7 +2495,8 @@ impl Store {
         let now = now_text();
         for id in &answered {
             sqlx::query(
-                "UPDATE packages SET state = 'outcomes-received', updated_at = $1 WHERE id = $2",
+                "UPDATE packages SET state = 'outcomes-received', updated_at = $1, \
+                 outcomes_received_at = COALESCE(outcomes_received_at, $1) WHERE id = $2",
             )
             .bind(now.clone())
             .bind(*id)
@@ -1775,13 +2535,9 @@ impl Store {
         tx.commit().await?;
         Ok(ImportSummary {
             package,
-            persons_added: 0,
-            persons_already_held: 0,
-            identifiers_added: 0,
-            identifiers_already_held: 0,
             events_added: added,
             events_already_held: held,
-            known_elsewhere: Vec::new(),
+            ..Default::default()
         })
     }
 

@@ -24,6 +24,10 @@ pub struct ScanArgs {
     /// Label of the seized device (created in the case if new).
     #[arg(long)]
     pub device: String,
+    /// The person the device was seized from (a person of the case): its
+    /// hash matches then concern them, e.g. in lead packages.
+    #[arg(long)]
+    pub person: Option<i64>,
     /// Also write one JSON object per file to this JSON Lines file.
     #[arg(long)]
     pub report: Option<PathBuf>,
@@ -130,6 +134,11 @@ pub async fn scan(store: &Store, g: &Global, out: &Output, args: ScanArgs) -> Re
     let start = store
         .begin_scan(&p, args.case, &args.device, &root_text)
         .await?;
+    if let Some(person) = args.person {
+        store
+            .set_device_person(&p, start.scan.device_id, person)
+            .await?;
+    }
     let scan_id = start.scan.id;
     let already = start.recorded_paths.len();
     let done = Arc::new(start.recorded_paths);

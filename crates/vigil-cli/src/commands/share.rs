@@ -18,7 +18,8 @@ use vigil_share::{
     PublicBundle, Signal,
 };
 use vigil_store::{
-    AttributionNote, KeyUse, LeadsPayload, OutcomesPayload, PersonFacts, ReceivedPackage, Store,
+    AckPayload, AttributionNote, KeyUse, LeadsPayload, OutcomesPayload, PersonFacts,
+    ReceivedPackage, Store,
 };
 
 use super::acting;
@@ -58,8 +59,23 @@ pub struct ExportArgs {
 pub enum PackageCmd {
     /// Build a signed, encrypted lead package for a partner agency.
     Build(BuildArgs),
-    /// Verify, decrypt and import a package (leads or outcomes).
-    Import { file: PathBuf },
+    /// Verify, decrypt and import a package (leads, outcomes or an
+    /// acknowledgement of one we sent).
+    Import {
+        file: PathBuf,
+        /// Also write a signed, encrypted acknowledgement for the sender
+        /// (leads and outcomes packages).
+        #[arg(long)]
+        ack_out: Option<PathBuf>,
+    },
+    /// Acknowledge a package imported here: a signed, encrypted `ack`
+    /// package for its sender, who imports it to mark theirs acknowledged.
+    Ack {
+        /// The package id (UUID) of the imported package.
+        package: String,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Package the outcomes recorded on persons received from an agency.
     Outcomes {
         /// Agency name or id.
@@ -425,8 +441,48 @@ async fn own_keys(
     AgencyKeys::from_secret_json(&secret.secret_json).context("stored agency keys are unreadable")
 }
 
-fn write_package(path: &Path, bytes: &[u8]) -> Result<()> {
-    std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
+/// Writes a built package out and records it as sent: the package file is
+/// what leaves, so the state changes only once the bytes are on disk.
+async fn write_package(
+    store: &Store,
+    p: &vigil_domain::Principal,
+    path: &Path,
+    built: &vigil_store::BuiltPackage,
+) -> Result<vigil_store::PackageRecord> {
+    std::fs::write(path, &built.bytes)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(store
+        .mark_package_sent(p, &built.record.package_uid)
+        .await?)
+}
+
+/// Builds, writes and records as sent an acknowledgement of `acked`.
+async fn write_ack(
+    store: &Store,
+    p: &vigil_domain::Principal,
+    acked: &str,
+    out: Option<PathBuf>,
+) -> Result<(vigil_store::PackageRecord, PathBuf)> {
+    let received = store
+        .list_packages(p)
+        .await?
+        .into_iter()
+        .find(|r| r.package_uid == acked && r.direction == "received")
+        .ok_or_else(|| usage(format!("no package {acked} was imported here")))?;
+    let recipient = partner_bundle(store, p, received.peer_agency_id).await?;
+    let keys = own_keys(store, p, KeyUse::Seal).await?;
+    let mut fields = ManifestFields::new(PackageKind::Ack);
+    fields.in_reply_to =
+        Some(uuid::Uuid::parse_str(acked).map_err(|e| usage(format!("package id {acked}: {e}")))?);
+    let uid = fields.package_id.to_string();
+    let built = store
+        .build_ack(p, acked, &uid, |json| {
+            vigil_share::seal(json, &fields, &keys, &recipient)
+        })
+        .await?;
+    let path = out.unwrap_or_else(|| PathBuf::from(format!("ack-{uid}.vigil")));
+    let record = write_package(store, p, &path, &built).await?;
+    Ok((record, path))
 }
 
 pub async fn package(store: &Store, g: &Global, out: &Output, cmd: PackageCmd) -> Result<()> {
@@ -475,8 +531,8 @@ pub async fn package(store: &Store, g: &Global, out: &Output, cmd: PackageCmd) -
             let path = a
                 .out
                 .unwrap_or_else(|| PathBuf::from(format!("package-{uid}.vigil")));
-            write_package(&path, &built.bytes)?;
-            out.emit(&built.record, |r| {
+            let record = write_package(store, &p, &path, &built).await?;
+            out.emit(&record, |r| {
                 println!(
                     "package {} for {} written to {}: {}",
                     r.package_uid,
@@ -498,8 +554,8 @@ pub async fn package(store: &Store, g: &Global, out: &Output, cmd: PackageCmd) -
                 })
                 .await?;
             let path = file.unwrap_or_else(|| PathBuf::from(format!("outcomes-{uid}.vigil")));
-            write_package(&path, &built.bytes)?;
-            out.emit(&built.record, |r| {
+            let record = write_package(store, &p, &path, &built).await?;
+            out.emit(&record, |r| {
                 println!(
                     "outcomes package {} for {} written to {}: {}",
                     r.package_uid,
@@ -509,7 +565,19 @@ pub async fn package(store: &Store, g: &Global, out: &Output, cmd: PackageCmd) -
                 )
             })
         }
-        PackageCmd::Import { file } => {
+        PackageCmd::Ack { package, out: file } => {
+            let (record, path) = write_ack(store, &p, package.trim(), file).await?;
+            out.emit(&record, |r| {
+                println!(
+                    "acknowledgement {} of {} for {} written to {}",
+                    r.package_uid,
+                    package.trim(),
+                    r.peer_agency,
+                    path.display()
+                )
+            })
+        }
+        PackageCmd::Import { file, ack_out } => {
             let bytes =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let keys = own_keys(store, &p, KeyUse::Open).await?;
@@ -546,14 +614,42 @@ pub async fn package(store: &Store, g: &Global, out: &Output, cmd: PackageCmd) -
                     store.import_outcomes(&p, &pkg, &content).await
                 }
                 PackageKind::Ack => {
-                    return Err(usage(format!(
-                        "package {} refused: acknowledgement packages are not supported yet",
-                        file.display()
-                    )));
+                    if ack_out.is_some() {
+                        return Err(usage("an acknowledgement is not itself acknowledged"));
+                    }
+                    let content: AckPayload =
+                        serde_json::from_slice(&opened.payload).map_err(malformed)?;
+                    let acked = store
+                        .import_ack(&p, &pkg, &content)
+                        .await
+                        .with_context(|| format!("package {} refused", file.display()))?;
+                    return out.emit(&acked, |r| {
+                        println!(
+                            "{} acknowledged package {} on {}",
+                            r.peer_agency,
+                            r.package_uid,
+                            opt(&r.acknowledged_at)
+                        )
+                    });
                 }
             }
             .with_context(|| format!("package {} refused", file.display()))?;
-            out.emit(&summary, |s| {
+            let ack = match ack_out {
+                Some(path) => {
+                    Some(write_ack(store, &p, &summary.package.package_uid, Some(path)).await?)
+                }
+                None => None,
+            };
+            let mut emitted =
+                serde_json::to_value(&summary).context("cannot encode the summary")?;
+            if let (Some((record, _)), Some(obj)) = (&ack, emitted.as_object_mut()) {
+                obj.insert(
+                    "ack".into(),
+                    serde_json::to_value(record).context("cannot encode the ack")?,
+                );
+            }
+            out.emit(&emitted, |_| {
+                let s = &summary;
                 println!(
                     "imported {} package {} from {}: {}",
                     s.package.kind, s.package.package_uid, s.package.peer_agency, s.package.summary
@@ -565,6 +661,13 @@ pub async fn package(store: &Store, g: &Global, out: &Output, cmd: PackageCmd) -
                     println!(
                         "  already known: {} {} in case {} ({})",
                         k.kind, k.value, k.case_id, k.agency
+                    );
+                }
+                if let Some((r, path)) = &ack {
+                    println!(
+                        "acknowledgement {} written to {}",
+                        r.package_uid,
+                        path.display()
                     );
                 }
             })
@@ -582,6 +685,9 @@ pub async fn package(store: &Store, g: &Global, out: &Output, cmd: PackageCmd) -
                         "operation",
                         "state",
                         "created",
+                        "sent",
+                        "acknowledged",
+                        "outcomes",
                     ],
                     l.iter()
                         .map(|r| {
@@ -594,6 +700,9 @@ pub async fn package(store: &Store, g: &Global, out: &Output, cmd: PackageCmd) -
                                 opt(&r.operation),
                                 r.state.clone(),
                                 r.created_at.clone(),
+                                opt(&r.sent_at),
+                                opt(&r.acknowledged_at),
+                                opt(&r.outcomes_received_at),
                             ]
                         })
                         .collect(),
