@@ -95,6 +95,9 @@ pub enum Command {
     Link(crate::commands::link::LinkCmd),
     /// De-confliction alerts for your agency; `vigil alerts read ID`.
     Alerts(crate::commands::link::AlertsArgs),
+    /// Generate the synthetic demo operation, run every pipeline on it and
+    /// serve the web application (`--db` must be new or an earlier demo).
+    Demo(crate::commands::demo::DemoArgs),
 }
 
 #[derive(Debug, Args)]
