@@ -40,15 +40,24 @@ pub struct Picture {
     pub height: u32,
     colors: [[f32; 3]; 3],
     params: [f32; 8],
+    /// Random fields (value noise, one grid per octave) blended into every
+    /// pattern. Real pictures have energy at every scale (a 1/f spectrum);
+    /// PDQ thresholds 256 low-frequency coefficients at their median, so a
+    /// picture with energy in only a few of them has unstable bits. The
+    /// octaves give the spectrum photographs have, without a photograph.
+    fields: Vec<Vec<f32>>,
     noise_seed: u64,
 }
+
+/// Grid sizes and amplitudes of the octaves.
+const OCTAVES: [(usize, f32); 4] = [(4, 1.0), (7, 0.6), (13, 0.4), (25, 0.25)];
 
 /// The copies of a picture found on seized devices.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Variant {
     /// The picture as first encoded (PNG): byte-identical copies share MD5.
     Original,
-    /// Scaled to about 60 % and re-encoded as PNG.
+    /// Scaled to 75 % and re-encoded as PNG.
     Resized,
     /// Re-encoded as a low-quality JPEG.
     Recompressed,
@@ -75,29 +84,36 @@ impl Variant {
 }
 
 impl Picture {
-    /// Draws the parameters of a picture between 64 and 256 pixels a side.
+    /// Draws the parameters of a picture of about 200 pixels a side.
     pub fn random(rng: &mut Rng) -> Picture {
         let pattern = *rng.pick(&PATTERNS);
-        let width = rng.range(96, 257) as u32;
-        let height = rng.range(80, 225) as u32;
-        let mut color = || {
+        let width = rng.range(192, 257) as u32;
+        let height = rng.range(160, 241) as u32;
+        // a dark, a middle and a bright colour: the ramp must span the
+        // luminance range, since PDQ sees only luma
+        let mut color = |lo: f64, span: f64| {
             [
-                rng.unit() as f32 * 255.0,
-                rng.unit() as f32 * 255.0,
-                rng.unit() as f32 * 255.0,
+                ((lo + span * rng.unit()) * 255.0) as f32,
+                ((lo + span * rng.unit()) * 255.0) as f32,
+                ((lo + span * rng.unit()) * 255.0) as f32,
             ]
         };
-        let colors = [color(), color(), color()];
+        let colors = [color(0.0, 0.3), color(0.35, 0.3), color(0.7, 0.3)];
         let mut params = [0f32; 8];
         for p in &mut params {
             *p = rng.unit() as f32;
         }
+        let fields = OCTAVES
+            .iter()
+            .map(|&(n, _)| (0..n * n).map(|_| rng.unit() as f32).collect())
+            .collect();
         Picture {
             pattern,
             width,
             height,
             colors,
             params,
+            fields,
             noise_seed: rng.next_u64(),
         }
     }
@@ -117,7 +133,7 @@ impl Picture {
                 Pattern::Rings => {
                     let (cx, cy) = (0.2 + 0.6 * p[0], 0.2 + 0.6 * p[1]);
                     let r = ((u - cx).powi(2) + (v - cy).powi(2)).sqrt();
-                    0.5 + 0.5 * (r * (8.0 + 14.0 * p[2]) * std::f32::consts::TAU / 2.0).sin()
+                    0.5 + 0.5 * (r * (3.0 + 5.0 * p[2]) * std::f32::consts::TAU).sin()
                 }
                 Pattern::Plasma => {
                     let s1 = (u * (2.0 + 5.0 * p[0]) * 3.0 + p[3] * 6.0).sin();
@@ -138,17 +154,17 @@ impl Picture {
                 Pattern::Stripes => {
                     let a = p[0] * std::f32::consts::PI;
                     let d = u * a.cos() + v * a.sin();
-                    let s = (d * (4.0 + 8.0 * p[1]) * std::f32::consts::TAU).sin();
-                    0.5 + 0.5 * s.clamp(-0.6, 0.6) / 0.6
+                    let s = (d * (2.0 + 3.0 * p[1]) * std::f32::consts::TAU).sin();
+                    0.5 + 0.5 * s
                 }
                 Pattern::Checker => {
-                    let n = 2.0 + 6.0 * p[0];
+                    let n = 2.0 + 3.0 * p[0];
                     let s =
                         (u * n * std::f32::consts::PI).sin() * (v * n * std::f32::consts::PI).sin();
-                    0.5 + 0.5 * (s * 3.0).clamp(-1.0, 1.0)
+                    0.5 + 0.5 * (s * 1.5).clamp(-1.0, 1.0)
                 }
             };
-            let t = t.clamp(0.0, 1.0);
+            let t = (0.3 * t + 0.7 * self.fractal(u, v)).clamp(0.0, 1.0);
             let (c0, c1, c2) = (&self.colors[0], &self.colors[1], &self.colors[2]);
             let noise = pixel_noise(self.noise_seed, x, y);
             let mut px = [0u8; 3];
@@ -166,14 +182,25 @@ impl Picture {
         })
     }
 
+    /// The octaves at `(u, v)` in `[0, 1)²`, normalised to `[0, 1]`.
+    fn fractal(&self, u: f32, v: f32) -> f32 {
+        let mut acc = 0.0;
+        let mut total = 0.0;
+        for (field, &(n, amp)) in self.fields.iter().zip(OCTAVES.iter()) {
+            acc += amp * field_at(field, n, u, v);
+            total += amp;
+        }
+        acc / total
+    }
+
     /// The encoded bytes of a copy of this picture.
     pub fn encode(&self, variant: Variant) -> Result<Vec<u8>, image::ImageError> {
         let img = self.render();
         match variant {
             Variant::Original => png(&img),
             Variant::Resized => {
-                let w = (self.width * 3 / 5).max(64);
-                let h = (self.height * 3 / 5).max(64);
+                let w = (self.width * 3 / 4).max(64);
+                let h = (self.height * 3 / 4).max(64);
                 png(&imageops::resize(
                     &img,
                     w,
@@ -181,10 +208,24 @@ impl Picture {
                     imageops::FilterType::Triangle,
                 ))
             }
-            Variant::Recompressed => jpeg(&img, 55),
+            Variant::Recompressed => jpeg(&img, 65),
             Variant::Mirrored => png(&imageops::flip_horizontal(&img)),
         }
     }
+}
+
+/// Value noise on an `n`×`n` grid at `(u, v)`, smoothly interpolated.
+fn field_at(field: &[f32], n: usize, u: f32, v: f32) -> f32 {
+    let m = (n - 1) as f32;
+    let (x, y) = (u * m, v * m);
+    let (x0, y0) = (x.floor() as usize, y.floor() as usize);
+    let (x1, y1) = ((x0 + 1).min(n - 1), (y0 + 1).min(n - 1));
+    let smooth = |t: f32| t * t * (3.0 - 2.0 * t);
+    let (fx, fy) = (smooth(x - x0 as f32), smooth(y - y0 as f32));
+    let at = |i: usize, j: usize| field.get(j * n + i).copied().unwrap_or(0.5);
+    let top = at(x0, y0) + (at(x1, y0) - at(x0, y0)) * fx;
+    let bottom = at(x0, y1) + (at(x1, y1) - at(x0, y1)) * fx;
+    top + (bottom - top) * fy
 }
 
 /// Deterministic per-pixel noise in about ±5 levels.
