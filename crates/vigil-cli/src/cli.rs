@@ -98,6 +98,9 @@ pub enum Command {
     /// The offender network: exports, key players, paths, communities.
     #[command(subcommand)]
     Graph(crate::commands::graph::GraphCmd),
+    /// Generate the synthetic demo operation, run every pipeline on it and
+    /// serve the web application (`--db` must be new or an earlier demo).
+    Demo(crate::commands::demo::DemoArgs),
 }
 
 #[derive(Debug, Args)]

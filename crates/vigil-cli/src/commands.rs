@@ -3,6 +3,7 @@
 
 pub mod chat;
 pub mod graph;
+pub mod demo;
 pub mod hashset;
 pub mod link;
 pub mod scan;
@@ -20,18 +21,19 @@ use crate::cli::*;
 use crate::output::{Output, opt, table};
 
 pub async fn run(cli: Cli) -> Result<()> {
-    let out = Output {
-        json: cli.global.json,
-    };
+    let out = Output::new(cli.global.json);
     if let Command::Restore(args) = &cli.command {
         return restore(&cli.global, &out, args).await;
     }
-    if let Command::Pdq(args) = cli.command {
+    let command = match cli.command {
         // reads image files only: no database, no acting user
-        return scan::pdq(args);
-    }
+        Command::Pdq(args) => return scan::pdq(args),
+        // opens (and creates) its own two databases
+        Command::Demo(args) => return demo::demo(&cli.global, &out, args).await,
+        other => other,
+    };
     let store = open_store(&cli.global).await?;
-    let result = dispatch(&store, &cli.global, &out, cli.command).await;
+    let result = dispatch(&store, &cli.global, &out, command).await;
     store.close().await;
     result
 }
@@ -72,7 +74,12 @@ fn parse_release(s: &str) -> Result<Release> {
     Ok(Release::parse(s)?)
 }
 
-async fn dispatch(store: &Store, g: &Global, out: &Output, command: Command) -> Result<()> {
+pub(crate) async fn dispatch(
+    store: &Store,
+    g: &Global,
+    out: &Output,
+    command: Command,
+) -> Result<()> {
     match command {
         Command::Init(a) => {
             let pw = read_password()?;
@@ -605,7 +612,9 @@ async fn dispatch(store: &Store, g: &Global, out: &Output, command: Command) -> 
         Command::Link(cmd) => link::link(store, g, out, cmd).await,
         Command::Alerts(args) => link::alerts(store, g, out, args).await,
         Command::Graph(cmd) => graph::graph(store, g, out, cmd).await,
-        Command::Pdq(_) => unreachable!("handled before opening the store"),
+        Command::Pdq(_) | Command::Demo(_) => {
+            unreachable!("handled before opening the store")
+        }
     }
 }
 

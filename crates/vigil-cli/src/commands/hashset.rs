@@ -647,11 +647,7 @@ async fn match_pdq_list(
             if !a.matches.is_empty() {
                 matched += 1;
             }
-            if out.json {
-                println!("{}", serde_json::to_string(a)?);
-            } else {
-                print_answer(a);
-            }
+            out.emit_line(a, print_answer)?;
         }
     }
     if !out.json {
@@ -667,8 +663,7 @@ async fn match_pdq_list(
 /// line (the last line of `vigil scan --json`); otherwise for people.
 pub fn print_triage(out: &Output, s: &TriageSummary) -> Result<()> {
     if out.json {
-        println!("{}", serde_json::to_string(s)?);
-        return Ok(());
+        return out.emit_line(s, |_| {});
     }
     let sum = |m: &std::collections::BTreeMap<String, i64>| m.values().sum::<i64>();
     println!(
