@@ -231,7 +231,7 @@ impl Store {
         if cases.is_empty() && matches!(scope, GraphScope::Operation(_)) {
             // An operation none of whose cases the caller may read looks
             // like one that does not exist.
-            return self
+            let refused: Result<StoreGraph, StoreError> = self
                 .refuse(
                     tx,
                     p,
@@ -242,6 +242,12 @@ impl Store {
                     true,
                 )
                 .await;
+            return refused.map_err(|e| match (e, scope) {
+                (StoreError::NotFound { .. }, GraphScope::Operation(name)) => {
+                    StoreError::not_found("operation", name)
+                }
+                (e, _) => e,
+            });
         }
         let graph = self.load_graph(&mut tx, p, &cases, &access_of).await?;
         let nodes = graph.graph.node_count();
