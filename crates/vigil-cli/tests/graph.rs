@@ -402,6 +402,22 @@ async fn offender_graph_from_chat_logs_and_scans() {
         );
         let theirs = env.json("bob", &["graph", "key-players", "--operation", "Sentinel"]);
         assert_eq!(theirs["nodes"], 0, "{}: {theirs}", env.name());
+        let (code, _, err) = env.run(
+            Some("bob"),
+            &[
+                "graph",
+                "export",
+                "--operation",
+                "Nowhere",
+                "--format",
+                "gexf",
+                "--out",
+                "x.gexf",
+            ],
+            None,
+        );
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("operation Nowhere not found"), "{err}");
         let all = env.json("bob", &["graph", "communities"]);
         assert_eq!(all["nodes"], 0, "{all}");
         let (code, _, err) = env.run(

@@ -231,7 +231,7 @@ impl Store {
         if cases.is_empty() && matches!(scope, GraphScope::Operation(_)) {
             // An operation none of whose cases the caller may read looks
             // like one that does not exist.
-            return self
+            let refused: Result<StoreGraph, StoreError> = self
                 .refuse(
                     tx,
                     p,
@@ -242,6 +242,12 @@ impl Store {
                     true,
                 )
                 .await;
+            return refused.map_err(|e| match (e, scope) {
+                (StoreError::NotFound { .. }, GraphScope::Operation(name)) => {
+                    StoreError::not_found("operation", name)
+                }
+                (e, _) => e,
+            });
         }
         let graph = self.load_graph(&mut tx, p, &cases, &access_of).await?;
         let nodes = graph.graph.node_count();
@@ -783,14 +789,20 @@ impl Store {
         .fetch_all(&mut **tx)
         .await?;
         let mut blind: BTreeMap<(String, String), Acc> = BTreeMap::new();
+        let mut other_access: HashMap<i64, CaseAccess> = HashMap::new();
         for r in &rows {
             let Some(mine) = ident_node.get(&r.try_get::<i64, _>("identifier_id")?) else {
                 continue;
             };
             let other_case: i64 = r.try_get("case_id")?;
-            let ca = match access_of.get(&other_case) {
-                Some(_) => continue, // in scope and readable: the same node already
-                None => self.case_access(tx, p, other_case).await?,
+            if access_of.contains_key(&other_case) {
+                continue; // in scope and readable: the same node already
+            }
+            let ca = match other_access.entry(other_case) {
+                std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(self.case_access(tx, p, other_case).await?)
+                }
             };
             let release: Option<String> = r.try_get("release")?;
             let own = release.as_deref().map(Release::parse).transpose()?;
