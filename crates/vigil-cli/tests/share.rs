@@ -910,3 +910,72 @@ async fn packages_carry_chat_excerpts_and_hash_matches_and_acks_round_trip() {
         assert_eq!(code, 2, "{err}");
     }
 }
+
+/// Runs `vigil` as `user` with `VIGIL_KEY_PASSPHRASE` set (or removed).
+fn with_pass(env: &Env, user: &str, pass: Option<&str>, args: &[&str]) -> (i32, String) {
+    let mut c = env.cmd(Some(user), args);
+    match pass {
+        Some(p) => c.env("VIGIL_KEY_PASSPHRASE", p),
+        None => c.env_remove("VIGIL_KEY_PASSPHRASE"),
+    };
+    let out = c.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn secret_keys_are_encrypted_at_rest_with_the_passphrase() {
+    for (a, _b, _dir) in pair().await {
+        a.init("RCMP NCECC", "CA", "alice");
+        let pass = Some("an example key passphrase");
+        let (code, err) = with_pass(&a, "lo", pass, &["keys", "generate"]);
+        assert_eq!(code, 0, "{err}");
+        assert!(!err.contains("unencrypted"), "{err}");
+        // What the database holds is age armor, not the keys.
+        let store = match &a.url {
+            Some(u) => vigil_store::Store::open_postgres(u).await.unwrap(),
+            None => vigil_store::Store::open_sqlite(&a.db).await.unwrap(),
+        };
+        let p = store.principal("lo").await.unwrap();
+        let stored = store
+            .agency_secret(&p, vigil_store::KeyUse::Open)
+            .await
+            .unwrap()
+            .secret_json;
+        assert!(stored.starts_with("-----BEGIN AGE ENCRYPTED FILE-----"));
+        assert!(!stored.contains("AGE-SECRET-KEY"));
+        drop(store);
+        // Using the keys needs the passphrase.
+        let (code, err) = with_pass(
+            &a,
+            "alice",
+            None,
+            &["keys", "export", "--encryption-identity", "id-none.txt"],
+        );
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("VIGIL_KEY_PASSPHRASE"), "{err}");
+        let (code, err) = with_pass(
+            &a,
+            "alice",
+            Some("not the passphrase"),
+            &["keys", "export", "--encryption-identity", "id-wrong.txt"],
+        );
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("wrong key-encryption passphrase"), "{err}");
+        let (code, err) = with_pass(
+            &a,
+            "alice",
+            pass,
+            &["keys", "export", "--encryption-identity", "id.txt"],
+        );
+        assert_eq!(code, 0, "{err}");
+        let id = std::fs::read_to_string(a.dir.join("id.txt")).unwrap();
+        assert!(id.contains("AGE-SECRET-KEY-1"));
+        // Keys generated without the passphrase still work, with a warning.
+        let (code, err) = with_pass(&a, "lo", None, &["keys", "generate"]);
+        assert_eq!(code, 0, "{err}");
+        assert!(err.contains("unencrypted"), "{err}");
+    }
+}

@@ -46,6 +46,68 @@ pub enum KeyError {
     FingerprintMismatch { stated: String, computed: String },
     #[error("unsupported key format {0:?}")]
     Format(String),
+    #[error("secret keys encrypted at rest: {0}")]
+    Protection(String),
+}
+
+/// How secret key material encrypted at rest begins: the standard age
+/// ASCII armor, so `age -d` with the passphrase opens it too.
+const ARMOR_BEGIN: &str = "-----BEGIN AGE ENCRYPTED FILE-----";
+
+/// True if stored secret key material is passphrase-encrypted
+/// ([`protect_secret`]) rather than clear JSON.
+pub fn is_protected(stored: &str) -> bool {
+    stored.trim_start().starts_with(ARMOR_BEGIN)
+}
+
+/// Encrypts secret key material (the JSON of
+/// [`AgencyKeys::to_secret_json`]) with a key-encryption passphrase, as an
+/// age file with a scrypt (passphrase) recipient in ASCII armor.
+///
+/// Why age/scrypt: the database (and every backup of it) then holds the
+/// agency's signing and decryption keys only in a form a standard tool can
+/// open given the passphrase, and scrypt makes guessing it expensive.
+/// `log_n` is the scrypt work factor (age's default is 18); `None` keeps
+/// age's default.
+pub fn protect_secret(
+    secret: &SecretString,
+    passphrase: &SecretString,
+    log_n: Option<u8>,
+) -> Result<String, KeyError> {
+    let mut recipient = age::scrypt::Recipient::new(passphrase.clone());
+    if let Some(n) = log_n {
+        recipient.set_work_factor(n);
+    }
+    age::encrypt_and_armor(&recipient, secret.expose_secret().as_bytes())
+        .map_err(|e| KeyError::Protection(format!("cannot encrypt: {e}")))
+}
+
+/// Opens stored secret key material: clear JSON as it is, or armored age
+/// from [`protect_secret`] with the passphrase. A wrong or missing
+/// passphrase is an error that never echoes the input.
+pub fn unprotect_secret(
+    stored: &str,
+    passphrase: Option<&SecretString>,
+) -> Result<SecretString, KeyError> {
+    if !is_protected(stored) {
+        return Ok(SecretString::from(stored.to_string()));
+    }
+    let Some(passphrase) = passphrase else {
+        return Err(KeyError::Protection(
+            "the stored keys are passphrase-protected; set the key-encryption passphrase".into(),
+        ));
+    };
+    let identity = age::scrypt::Identity::new(passphrase.clone());
+    // With the `armor` feature, age::decrypt reads the armored form.
+    let plain = age::decrypt(&identity, stored.trim().as_bytes()).map_err(|e| match e {
+        age::DecryptError::DecryptionFailed | age::DecryptError::NoMatchingKeys => {
+            KeyError::Protection("wrong key-encryption passphrase".into())
+        }
+        other => KeyError::Protection(format!("cannot decrypt the stored keys: {other}")),
+    })?;
+    String::from_utf8(plain)
+        .map(SecretString::from)
+        .map_err(|_| KeyError::Protection("the decrypted keys are not text".into()))
 }
 
 fn parse_err(what: &'static str, detail: impl fmt::Display) -> KeyError {
@@ -580,5 +642,27 @@ mod tests {
         assert!(AgencyKeys::generate("", gb).is_err());
         assert!(AgencyKeys::generate("Line\nBreak", gb).is_err());
         assert!(AgencyKeys::generate(" padded", gb).is_err());
+    }
+
+    #[test]
+    fn secrets_protected_with_a_passphrase_round_trip() {
+        let k = AgencyKeys::generate("Example Police", CountryCode::parse("CA").unwrap()).unwrap();
+        let clear = k.to_secret_json().unwrap();
+        let pass = SecretString::from("correct horse battery staple".to_string());
+        let stored = protect_secret(&clear, &pass, Some(10)).unwrap();
+        assert!(is_protected(&stored));
+        assert!(!stored.contains("AGE-SECRET-KEY") && !stored.contains("vigil agency"));
+        let back = unprotect_secret(&stored, Some(&pass)).unwrap();
+        assert_eq!(back.expose_secret(), clear.expose_secret());
+        let wrong = SecretString::from("wrong".to_string());
+        let err = unprotect_secret(&stored, Some(&wrong)).unwrap_err();
+        assert!(
+            err.to_string().contains("wrong key-encryption passphrase"),
+            "{err}"
+        );
+        assert!(unprotect_secret(&stored, None).is_err());
+        // Clear JSON (keys stored before protection) still opens.
+        let plain = unprotect_secret(clear.expose_secret(), None).unwrap();
+        assert_eq!(plain.expose_secret(), clear.expose_secret());
     }
 }

@@ -81,7 +81,9 @@ mod ustar;
 pub use age::secrecy;
 pub use country::{CountryCode, CountryCodeError};
 pub use geo::{EmbeddedGeo, GeoError, GeoHit, GeoLookup, GeoSource, MmdbGeo};
-pub use keys::{AgencyKeys, Fingerprint, KeyError, PublicBundle};
+pub use keys::{
+    AgencyKeys, Fingerprint, KeyError, PublicBundle, is_protected, protect_secret, unprotect_secret,
+};
 pub use package::{
     Manifest, ManifestFields, OpenError, Opened, PackageKind, Party, SealError, contains_window,
     open, open_with_any, peek_manifest, seal,

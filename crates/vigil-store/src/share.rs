@@ -9,10 +9,25 @@
 //! recipient agency — the release rules live in one place) and *what an
 //! import changes* (everything in one transaction, or nothing).
 //!
-//! **Secret keys are not encrypted at rest yet**: `agency_keys.secret` holds
-//! the agency's minisign and age secret keys in clear JSON, so the database
-//! (and its backups) must be protected like the keys themselves until a
-//! key-encryption passphrase or HSM is added.
+//! A `leads` package carries, per released person, the identifiers and
+//! events, and in its `sections` the chat excerpts that concern the person
+//! ([`ChatExcerpt`]: the messages they said and the lines their released
+//! identifiers were extracted from) and the hash matches on their seized
+//! devices ([`HashMatchLead`]: hashes, set and category; never media or file
+//! paths). Imported records keep "received from agency X, package P" in the
+//! `received_from_agency` / `received_package` columns (migration 0009).
+//!
+//! Package states of a sent package move forward only: `built` (recorded
+//! when sealed) → `sent` (written out, [`Store::mark_package_sent`]) →
+//! `acknowledged` (the recipient's signed `ack` package imported,
+//! [`Store::import_ack`]) → `outcomes-received`; each step's time is kept.
+//!
+//! **Secret keys at rest**: `agency_keys.secret` is opaque text to the
+//! store. The CLI stores it encrypted with the key-encryption passphrase in
+//! `VIGIL_KEY_PASSPHRASE` (age scrypt recipient, ASCII armor — see
+//! `vigil_share::protect_secret`); without the variable it stores clear JSON
+//! and warns, and then the database and its backups must be protected like
+//! the keys themselves.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 

@@ -136,13 +136,21 @@ pub async fn keys(store: &Store, g: &Global, out: &Output, cmd: KeysCmd) -> Resu
             let keys = AgencyKeys::generate(&p.agency_name, country)
                 .context("cannot generate the agency keys")?;
             let secret = keys.to_secret_json().context("cannot encode the keys")?;
+            let stored = match key_passphrase() {
+                Some(pass) => vigil_share::protect_secret(&secret, &pass, None)
+                    .context("cannot encrypt the keys")?,
+                None => {
+                    warn_clear_keys();
+                    secret.expose_secret().to_string()
+                }
+            };
             let bundle = keys.public_bundle();
             let key = store
                 .store_agency_keys(
                     &p,
                     bundle.fingerprint().as_str(),
                     &bundle.to_json(),
-                    secret.expose_secret(),
+                    &stored,
                 )
                 .await?;
             out.emit(&key, |k| {
@@ -213,8 +221,7 @@ pub async fn keys(store: &Store, g: &Global, out: &Output, cmd: KeysCmd) -> Resu
             }
             (None, Some(path)) => {
                 let secret = store.agency_secret(&p, KeyUse::ExportIdentity).await?;
-                let keys = AgencyKeys::from_secret_json(&secret.secret_json)
-                    .context("stored agency keys are unreadable")?;
+                let keys = open_secret(&secret.secret_json)?;
                 write_secret(&path, keys.age_identity_file().expose_secret())?;
                 out.emit(
                     &serde_json::json!({"file": path, "fingerprint": secret.fingerprint}),
@@ -438,7 +445,40 @@ async fn own_keys(
     usage_: KeyUse,
 ) -> Result<AgencyKeys> {
     let secret = store.agency_secret(p, usage_).await?;
-    AgencyKeys::from_secret_json(&secret.secret_json).context("stored agency keys are unreadable")
+    open_secret(&secret.secret_json)
+}
+
+/// The environment variable holding the key-encryption passphrase that
+/// protects the agency's secret keys in the database.
+pub const KEY_PASSPHRASE_ENV: &str = "VIGIL_KEY_PASSPHRASE";
+
+fn key_passphrase() -> Option<vigil_share::secrecy::SecretString> {
+    std::env::var(KEY_PASSPHRASE_ENV)
+        .ok()
+        .filter(|p| !p.is_empty())
+        .map(vigil_share::secrecy::SecretString::from)
+}
+
+fn warn_clear_keys() {
+    eprintln!(
+        "warning: the agency's secret keys are stored unencrypted in the database; \
+         set {KEY_PASSPHRASE_ENV} (and run `vigil keys generate` again) to encrypt them at rest"
+    );
+}
+
+/// Opens the stored secret keys: passphrase-protected ones with
+/// `VIGIL_KEY_PASSPHRASE`, clear ones as they are (with a warning).
+fn open_secret(stored: &str) -> Result<AgencyKeys> {
+    let pass = key_passphrase();
+    if !vigil_share::is_protected(stored) {
+        warn_clear_keys();
+    }
+    let json = vigil_share::unprotect_secret(stored, pass.as_ref()).map_err(|e| {
+        usage(format!(
+            "{e} ({KEY_PASSPHRASE_ENV} holds the key-encryption passphrase)"
+        ))
+    })?;
+    AgencyKeys::from_secret_json(json.expose_secret()).context("stored agency keys are unreadable")
 }
 
 /// Writes a built package out and records it as sent: the package file is
