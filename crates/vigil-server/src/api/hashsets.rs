@@ -190,6 +190,9 @@ pub struct HashMatchOut {
     pub distance: u32,
     /// Matched through a rotated or mirrored variant of the query.
     pub dihedral: bool,
+    /// Which variant matched (`rot90`, `flipy`, …) when `dihedral`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transform: Option<String>,
 }
 
 /// The answer to one query hash.
@@ -233,6 +236,7 @@ impl From<vigil_store::MatchAnswer> for MatchAnswerOut {
                         victim_identified,
                         distance,
                         dihedral,
+                        transform,
                     } = m;
                     HashMatchOut {
                         set,
@@ -247,6 +251,7 @@ impl From<vigil_store::MatchAnswer> for MatchAnswerOut {
                         victim_identified,
                         distance,
                         dihedral,
+                        transform,
                     }
                 })
                 .collect(),

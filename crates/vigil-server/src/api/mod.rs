@@ -88,6 +88,8 @@ pub const MODULES: &[Module] = &[
     Module {
         routes: graph::routes,
         doc: graph::Doc::openapi,
+    },
+    Module {
         routes: chat::routes,
         doc: chat::Doc::openapi,
     },

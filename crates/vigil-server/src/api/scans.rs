@@ -124,6 +124,9 @@ pub struct TriageOut {
     pub near_duplicate_distances: BTreeMap<String, DistanceStatsOut>,
     /// Near-duplicates whose PDQ quality is below 50.
     pub unreliable_near_duplicates: i64,
+    /// Transform (`flipy`, `rot90`, …) → near-duplicates found only through
+    /// that rotated or mirrored variant of their hash.
+    pub near_duplicate_transforms: BTreeMap<String, i64>,
     pub unknown_images: i64,
     pub series: SeriesSummaryOut,
     pub known_series: Vec<KnownSeriesOut>,
@@ -141,6 +144,7 @@ impl From<vigil_store::TriageSummary> for TriageOut {
             near_duplicates,
             near_duplicate_distances,
             unreliable_near_duplicates,
+            near_duplicate_transforms,
             unknown_images,
             series,
             known_series,
@@ -178,6 +182,7 @@ impl From<vigil_store::TriageSummary> for TriageOut {
                 })
                 .collect(),
             unreliable_near_duplicates,
+            near_duplicate_transforms,
             unknown_images,
             series: SeriesSummaryOut {
                 radius,
