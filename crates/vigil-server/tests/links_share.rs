@@ -153,6 +153,7 @@ fn app(store: &Store) -> Router {
         Config {
             secure_cookies: true,
             session_ttl_seconds: 600,
+            search_dir: None,
         },
     )
 }

@@ -209,13 +209,20 @@ pub struct PackageOut {
     pub operation: Option<String>,
     pub in_reply_to: Option<String>,
     pub case_id: Option<i64>,
-    /// `built`, `imported`, `outcomes-received`.
+    /// `built`, `sent`, `acknowledged`, `outcomes-received` (sent
+    /// packages) or `imported` (received ones).
     pub state: String,
     /// What went in (counts, never content).
     #[schema(value_type = Object)]
     pub summary: serde_json::Value,
     pub created_at: String,
     pub updated_at: String,
+    /// When the package was written out for the recipient.
+    pub sent_at: Option<String>,
+    /// When the recipient's signed acknowledgement was imported.
+    pub acknowledged_at: Option<String>,
+    /// When the recipient's outcomes were imported.
+    pub outcomes_received_at: Option<String>,
 }
 
 impl From<vigil_store::PackageRecord> for PackageOut {
@@ -235,6 +242,9 @@ impl From<vigil_store::PackageRecord> for PackageOut {
             summary,
             created_at,
             updated_at,
+            sent_at,
+            acknowledged_at,
+            outcomes_received_at,
         } = k;
         PackageOut {
             id,
@@ -251,6 +261,9 @@ impl From<vigil_store::PackageRecord> for PackageOut {
             summary,
             created_at,
             updated_at,
+            sent_at,
+            acknowledged_at,
+            outcomes_received_at,
         }
     }
 }
