@@ -100,9 +100,11 @@ pub async fn demo(g: &Global, out: &Output, args: DemoArgs) -> Result<()> {
         Existing::Demo => {
             let text = std::fs::read_to_string(&marker).map_err(|_| {
                 UsageError(format!(
-                    "{} holds an unfinished demo (no {}): delete it and run vigil demo again",
+                    "{} holds an unfinished demo (no {}): delete it, {} and {} and run vigil demo again",
                     g.db.display(),
-                    marker.display()
+                    marker.display(),
+                    beside(&g.db, ".partner.db").display(),
+                    work.display()
                 ))
             })?;
             if !out.json {
@@ -160,9 +162,13 @@ pub async fn demo(g: &Global, out: &Output, args: DemoArgs) -> Result<()> {
 }
 
 fn print_summary(s: &Value) {
+    let d = &s["demo"];
+    println!("Vigil demo: {}", d["operation"].as_str().unwrap_or("-"));
     println!(
-        "Vigil demo: {}",
-        s["demo"]["operation"].as_str().unwrap_or("-")
+        "  database {} (partner agency: {}), generated inputs in {}",
+        d["database"].as_str().unwrap_or("-"),
+        d["partner_database"].as_str().unwrap_or("-"),
+        d["work_dir"].as_str().unwrap_or("-")
     );
     if let Some(p) = s["pipelines"].as_object() {
         for (name, v) in p {
