@@ -29,10 +29,28 @@ use vigil_demo::{
 };
 use vigil_store::Store;
 
-use super::serve;
 use crate::UsageError;
 use crate::cli::{Cli, Command, Global};
 use crate::output::Output;
+
+/// `vigil` arguments as the shell would pass them.
+macro_rules! argv {
+    ($($a:expr),* $(,)?) => {
+        vec![$(std::ffi::OsString::from($a)),*]
+    };
+}
+
+/// Parses a command line with `vigil`'s own grammar.
+fn cli(args: Vec<std::ffi::OsString>) -> Result<Command> {
+    let shown: Vec<String> = args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let full = std::iter::once(std::ffi::OsString::from("vigil")).chain(args);
+    Cli::try_parse_from(full)
+        .map(|c| c.command)
+        .map_err(|e| anyhow!("demo step `vigil {}` does not parse: {e}", shown.join(" ")))
+}
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
@@ -148,18 +166,9 @@ pub async fn demo(g: &Global, out: &Output, args: DemoArgs) -> Result<()> {
         println!("Open http://{addr}/ and sign in as {DEMO_USER} with password {DEMO_PASSWORD}");
         println!("(synthetic data only; Ctrl-C stops the server)");
     }
+    let serve = cli(argv!["serve", "--addr", &addr, "--insecure-cookies"])?;
     let store = super::open_store(g).await?;
-    let result = serve::serve(
-        &store,
-        g,
-        out,
-        serve::ServeArgs {
-            addr,
-            insecure_cookies: true,
-            session_minutes: 480,
-        },
-    )
-    .await;
+    let result = super::dispatch(&store, g, out, serve).await;
     store.close().await;
     result
 }
@@ -306,25 +315,6 @@ async fn build(
         },
         "pipelines": pipelines,
     }))
-}
-
-/// `vigil` arguments as the shell would pass them.
-macro_rules! argv {
-    ($($a:expr),* $(,)?) => {
-        vec![$(std::ffi::OsString::from($a)),*]
-    };
-}
-
-/// Parses a command line with `vigil`'s own grammar.
-fn cli(args: Vec<std::ffi::OsString>) -> Result<Command> {
-    let shown: Vec<String> = args
-        .iter()
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
-    let full = std::iter::once(std::ffi::OsString::from("vigil")).chain(args);
-    Cli::try_parse_from(full)
-        .map(|c| c.command)
-        .map_err(|e| anyhow!("demo step `vigil {}` does not parse: {e}", shown.join(" ")))
 }
 
 /// The story, step by step. Returns the counts per pipeline.
