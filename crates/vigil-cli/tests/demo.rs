@@ -54,6 +54,20 @@ fn demo_runs_every_pipeline_deterministically() {
     assert!(n(&p["scans"]["matches_exact"]) > 0, "{p}");
     assert!(n(&p["scans"]["matches_near"]) > 0, "{p}");
     assert!(n(&p["scans"]["unknown_series"]) >= 1, "{p}");
+    // … exactly as many as the generator planted
+    let mut manifest = env.db.clone().into_os_string();
+    manifest.push(".demo/manifest.json");
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
+    let want = &manifest["expected"];
+    assert_eq!(p["scans"]["images"], want["images"], "{p}");
+    assert_eq!(p["scans"]["matches_exact"], want["exact_files"], "{p}");
+    assert_eq!(
+        n(&p["scans"]["matches_near"]),
+        n(&want["near_files"]) + n(&want["mirrored_files"]),
+        "{p}"
+    );
+    assert_eq!(p["scans"]["unknown_series"], want["unknown_series"], "{p}");
     // linking: the alias pair, proposed because of the shared address
     assert!(n(&p["links"]["candidates"]) >= 1, "{p}");
     let ev = p["links"]["alias_pair_evidence"].to_string();

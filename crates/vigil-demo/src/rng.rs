@@ -8,7 +8,7 @@ pub struct Rng(u64);
 
 impl Rng {
     pub fn new(seed: u64) -> Rng {
-        Rng(seed ^ 0x5EED_0F_D3_40_0000)
+        Rng(seed ^ 0x005E_ED0F_D340_0000)
     }
 
     /// An independent stream for one part of the story, so that changing

@@ -1,8 +1,11 @@
 //! `vigil demo`: the whole story in one command. It generates the synthetic
 //! operation (`vigil-demo`), runs every pipeline on it through the very
-//! command bodies officers run — each step is a `Command` value handed to
-//! [`super::dispatch`] with an output that captures the `--json` documents
-//! instead of printing them — and then serves the web application.
+//! commands officers run — each step is a command line parsed by the same
+//! grammar as `vigil`'s and handed to [`super::dispatch`] with an output that
+//! captures the `--json` documents instead of printing them — and then
+//! serves the web application. Parsing real command lines (rather than
+//! building `Command` values) keeps every option a step does not name at
+//! its default, as it would be for an officer.
 //!
 //! Only three steps call the store directly, with the exact calls their
 //! commands make: `init` and `user add`, whose commands read passwords from
@@ -19,17 +22,35 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow};
-use clap::Args;
+use clap::{Args, Parser};
 use serde_json::{Value, json};
 use vigil_demo::{
     DEMO_AGENCY, DEMO_PASSWORD, DEMO_USER, HOST_NEW, HOST_OLD, Manifest, Scale, Subject,
 };
 use vigil_store::Store;
 
-use super::{chat, hashset, link, scan, serve, share};
 use crate::UsageError;
-use crate::cli::{AgencyCmd, CaseCmd, Command, EventCmd, Global, IdentifierCmd, PersonCmd};
+use crate::cli::{Cli, Command, Global};
 use crate::output::Output;
+
+/// `vigil` arguments as the shell would pass them.
+macro_rules! argv {
+    ($($a:expr),* $(,)?) => {
+        vec![$(std::ffi::OsString::from($a)),*]
+    };
+}
+
+/// Parses a command line with `vigil`'s own grammar.
+fn cli(args: Vec<std::ffi::OsString>) -> Result<Command> {
+    let shown: Vec<String> = args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let full = std::iter::once(std::ffi::OsString::from("vigil")).chain(args);
+    Cli::try_parse_from(full)
+        .map(|c| c.command)
+        .map_err(|e| anyhow!("demo step `vigil {}` does not parse: {e}", shown.join(" ")))
+}
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
@@ -100,9 +121,11 @@ pub async fn demo(g: &Global, out: &Output, args: DemoArgs) -> Result<()> {
         Existing::Demo => {
             let text = std::fs::read_to_string(&marker).map_err(|_| {
                 UsageError(format!(
-                    "{} holds an unfinished demo (no {}): delete it and run vigil demo again",
+                    "{} holds an unfinished demo (no {}): delete it, {} and {} and run vigil demo again",
                     g.db.display(),
-                    marker.display()
+                    marker.display(),
+                    beside(&g.db, ".partner.db").display(),
+                    work.display()
                 ))
             })?;
             if !out.json {
@@ -143,26 +166,21 @@ pub async fn demo(g: &Global, out: &Output, args: DemoArgs) -> Result<()> {
         println!("Open http://{addr}/ and sign in as {DEMO_USER} with password {DEMO_PASSWORD}");
         println!("(synthetic data only; Ctrl-C stops the server)");
     }
+    let serve = cli(argv!["serve", "--addr", &addr, "--insecure-cookies"])?;
     let store = super::open_store(g).await?;
-    let result = serve::serve(
-        &store,
-        g,
-        out,
-        serve::ServeArgs {
-            addr,
-            insecure_cookies: true,
-            session_minutes: 480,
-        },
-    )
-    .await;
+    let result = super::dispatch(&store, g, out, serve).await;
     store.close().await;
     result
 }
 
 fn print_summary(s: &Value) {
+    let d = &s["demo"];
+    println!("Vigil demo: {}", d["operation"].as_str().unwrap_or("-"));
     println!(
-        "Vigil demo: {}",
-        s["demo"]["operation"].as_str().unwrap_or("-")
+        "  database {} (partner agency: {}), generated inputs in {}",
+        d["database"].as_str().unwrap_or("-"),
+        d["partner_database"].as_str().unwrap_or("-"),
+        d["work_dir"].as_str().unwrap_or("-")
     );
     if let Some(p) = s["pipelines"].as_object() {
         for (name, v) in p {
@@ -323,11 +341,16 @@ async fn pipelines(a: &Instance<'_>, b: &Instance<'_>, m: &Manifest, work: &Path
     for p in &m.partners {
         a.run(
             ADMIN,
-            Command::Agency(AgencyCmd::Add {
-                name: p.name.clone(),
-                country: p.country.clone(),
-                contact: Some(p.contact.clone()),
-            }),
+            cli(argv![
+                "agency",
+                "add",
+                "--name",
+                &p.name,
+                "--country",
+                &p.country,
+                "--contact",
+                &p.contact
+            ])?,
         )
         .await?;
     }
@@ -344,28 +367,40 @@ async fn pipelines(a: &Instance<'_>, b: &Instance<'_>, m: &Manifest, work: &Path
     // ----- cases of the operation ---------------------------------------------
     a.step("cases");
     let case = |title: &str| {
-        Command::Case(CaseCmd::Create {
-            title: title.to_string(),
-            operation: Some(m.operation.clone()),
-            release: "agency".into(),
-            source: "demo".into(),
-        })
+        cli(argv![
+            "case",
+            "create",
+            "--title",
+            title,
+            "--operation",
+            &m.operation,
+            "--release",
+            "agency",
+            "--source",
+            "demo"
+        ])
     };
     let room_one = id_of(
-        &a.run(INV, case("Undercover: #lowlight (irssi logs)"))
+        &a.run(INV, case("Undercover: #lowlight (irssi logs)")?)
             .await?,
     )?;
     let room_two = id_of(
-        &a.run(INV, case("Undercover: #sanctum (WeeChat logs)"))
+        &a.run(INV, case("Undercover: #sanctum (WeeChat logs)")?)
             .await?,
     )?;
     let tower = id_of(
-        &a.run(INV, case("Seizure: tower of Son_of_G0d (shared by the UK)"))
+        &a.run(
+            INV,
+            case("Seizure: tower of Son_of_G0d (shared by the UK)")?,
+        )
+        .await?,
+    )?;
+    let laptop = id_of(
+        &a.run(INV, case("Seizure: laptop of a distributor")?)
             .await?,
     )?;
-    let laptop = id_of(&a.run(INV, case("Seizure: laptop of a distributor")).await?)?;
     let leads = id_of(
-        &a.run(INV, case("Network leads: suspects by country"))
+        &a.run(INV, case("Network leads: suspects by country")?)
             .await?,
     )?;
     let members: [(i64, &[&str]); 5] = [
@@ -377,14 +412,8 @@ async fn pipelines(a: &Instance<'_>, b: &Instance<'_>, m: &Manifest, work: &Path
     ];
     for (id, users) in members {
         for u in users {
-            a.run(
-                INV,
-                Command::Case(CaseCmd::AddMember {
-                    id,
-                    user: u.to_string(),
-                }),
-            )
-            .await?;
+            a.run(INV, cli(argv!["case", "add-member", id.to_string(), *u])?)
+                .await?;
         }
     }
     s.insert("cases", json!({"created": 5}));
@@ -393,22 +422,31 @@ async fn pipelines(a: &Instance<'_>, b: &Instance<'_>, m: &Manifest, work: &Path
     a.step("importing chat logs");
     let mut chat_sum = BTreeMap::<&str, u64>::new();
     for log in &m.chat_logs {
+        let case = if log.room_case == 1 {
+            room_one
+        } else {
+            room_two
+        };
         let v = a
             .run(
                 INV,
-                Command::Chat(chat::ChatCmd::Import(chat::ImportArgs {
-                    file: work.join(&log.path),
-                    case: if log.room_case == 1 {
-                        room_one
-                    } else {
-                        room_two
-                    },
-                    format: Some(log.format.clone()),
-                    room: Some(log.room.clone()),
-                    network: Some("ExampleNet".into()),
-                    tz: log.tz.clone(),
-                    officer_handle: Some(vigil_demo::OFFICER.into()),
-                })),
+                cli(argv![
+                    "chat",
+                    "import",
+                    work.join(&log.path),
+                    "--case",
+                    case.to_string(),
+                    "--format",
+                    &log.format,
+                    "--room",
+                    &log.room,
+                    "--network",
+                    "ExampleNet",
+                    // `=`: a zone such as -05:00 is not an option
+                    format!("--tz={}", log.tz),
+                    "--officer-handle",
+                    vigil_demo::OFFICER
+                ])?,
             )
             .await?;
         *chat_sum.entry("files").or_default() += 1;
@@ -431,7 +469,7 @@ async fn pipelines(a: &Instance<'_>, b: &Instance<'_>, m: &Manifest, work: &Path
     let mut by_label: BTreeMap<String, i64> = BTreeMap::new();
     for c in [room_two, room_one] {
         let list = a
-            .run(INV, Command::Person(PersonCmd::List { case: Some(c) }))
+            .run(INV, cli(argv!["person", "list", "--case", c.to_string()])?)
             .await?;
         for p in list.as_array().into_iter().flatten() {
             if let (Some(l), Some(id)) = (p["label"].as_str(), p["id"].as_i64()) {
@@ -441,8 +479,17 @@ async fn pipelines(a: &Instance<'_>, b: &Instance<'_>, m: &Manifest, work: &Path
     }
     for (nick, country) in &m.member_countries {
         if let Some(&id) = by_label.get(nick) {
-            a.run(INV, person_update(id, Some(country.clone()), None))
-                .await?;
+            a.run(
+                INV,
+                cli(argv![
+                    "person",
+                    "update",
+                    id.to_string(),
+                    "--country",
+                    country
+                ])?,
+            )
+            .await?;
         }
     }
 
@@ -451,29 +498,33 @@ async fn pipelines(a: &Instance<'_>, b: &Instance<'_>, m: &Manifest, work: &Path
     let vics = a
         .run(
             EXAMINER,
-            Command::Hashset(hashset::HashsetCmd::Import(hashset::ImportArgs {
-                file: work.join(&m.vics_file),
-                name: "Project VIC (demo)".into(),
-                format: Some("vics".into()),
-                source: Some("synthetic VICS 2.0 export".into()),
-                scheme: None,
-                replace: false,
-                max_distance: None,
-            })),
+            cli(argv![
+                "hashset",
+                "import",
+                work.join(&m.vics_file),
+                "--name",
+                "Project VIC (demo)",
+                "--format",
+                "vics",
+                "--source",
+                "synthetic VICS 2.0 export"
+            ])?,
         )
         .await?;
     let pdq = a
         .run(
             EXAMINER,
-            Command::Hashset(hashset::HashsetCmd::Import(hashset::ImportArgs {
-                file: work.join(&m.pdq_list_file),
-                name: "Industry PDQ list (demo)".into(),
-                format: Some("pdq".into()),
-                source: Some("synthetic industry PDQ list".into()),
-                scheme: None,
-                replace: false,
-                max_distance: None,
-            })),
+            cli(argv![
+                "hashset",
+                "import",
+                work.join(&m.pdq_list_file),
+                "--name",
+                "Industry PDQ list (demo)",
+                "--format",
+                "pdq",
+                "--source",
+                "synthetic industry PDQ list"
+            ])?,
         )
         .await?;
     s.insert(
@@ -488,15 +539,14 @@ async fn pipelines(a: &Instance<'_>, b: &Instance<'_>, m: &Manifest, work: &Path
         let docs = a
             .all(
                 EXAMINER,
-                Command::Scan(scan::ScanArgs {
-                    path: work.join(&dev.path),
-                    case: case_id,
-                    device: dev.label.clone(),
-                    report: None,
-                    threads: 0,
-                    batch: 500,
-                    max_image_mib: 64,
-                }),
+                cli(argv![
+                    "scan",
+                    work.join(&dev.path),
+                    "--case",
+                    case_id.to_string(),
+                    "--device",
+                    &dev.label
+                ])?,
             )
             .await?;
         let scan_id = docs
@@ -515,19 +565,7 @@ async fn pipelines(a: &Instance<'_>, b: &Instance<'_>, m: &Manifest, work: &Path
         let triage = a
             .run(
                 EXAMINER,
-                Command::Match(hashset::MatchArgs {
-                    scan: Some(*scan_id),
-                    pdq: None,
-                    quality: None,
-                    md5: None,
-                    sha1: None,
-                    sha256: None,
-                    file: None,
-                    pdq_list: None,
-                    max_distance: None,
-                    dihedral: true,
-                    series_radius: vigil_store::DEFAULT_SERIES_RADIUS,
-                }),
+                cli(argv!["match", "--scan", scan_id.to_string(), "--dihedral"])?,
             )
             .await?;
         *scan_sum.entry("matches_exact").or_default() += sum_map(&triage["known"]);
@@ -546,12 +584,18 @@ async fn pipelines(a: &Instance<'_>, b: &Instance<'_>, m: &Manifest, work: &Path
         let id = id_of(
             &a.run(
                 INV,
-                Command::Person(PersonCmd::Add {
-                    case: leads,
-                    role: "suspect".into(),
-                    label: l.handle.clone(),
-                    source: "seized address book".into(),
-                }),
+                cli(argv![
+                    "person",
+                    "add",
+                    "--case",
+                    leads.to_string(),
+                    "--role",
+                    "suspect",
+                    "--label",
+                    &l.handle,
+                    "--source",
+                    "seized address book"
+                ])?,
             )
             .await?,
         )?;
@@ -559,31 +603,37 @@ async fn pipelines(a: &Instance<'_>, b: &Instance<'_>, m: &Manifest, work: &Path
             ("handle", &l.handle, None),
             ("email", &l.email, None),
             ("phone", &l.phone, None),
-            ("ip", &l.ip, Some(l.ip_seen.clone())),
+            ("ip", &l.ip, Some(&l.ip_seen)),
         ] {
-            a.run(
-                INV,
-                Command::Identifier(IdentifierCmd::Add {
-                    person: id,
-                    kind: kind.into(),
-                    value: value.clone(),
-                    network: None,
-                    port: None,
-                    first_seen: seen.clone(),
-                    last_seen: seen,
-                    source: "seized address book".into(),
-                }),
-            )
-            .await?;
+            let mut args = argv![
+                "identifier",
+                "add",
+                "--person",
+                id.to_string(),
+                "--kind",
+                kind,
+                "--source",
+                "seized address book"
+            ];
+            if let Some(t) = seen {
+                args.extend(argv!["--first-seen", t, "--last-seen", t]);
+            }
+            // after `--`: a value is never an option
+            args.extend(argv!["--", value]);
+            a.run(INV, cli(args)?).await?;
         }
         // each lead goes to the country where the suspect lives
         a.run(
             INV,
-            person_update(
-                id,
-                Some(l.country.clone()),
-                Some(format!("to:country={}", l.country)),
-            ),
+            cli(argv![
+                "person",
+                "update",
+                id.to_string(),
+                "--country",
+                &l.country,
+                "--release",
+                format!("to:country={}", l.country)
+            ])?,
         )
         .await?;
         lead_ids.push(id);
@@ -595,15 +645,7 @@ async fn pipelines(a: &Instance<'_>, b: &Instance<'_>, m: &Manifest, work: &Path
 
     // ----- linking -------------------------------------------------------------------
     a.step("linking identities");
-    let candidates = a
-        .run(
-            ANALYST,
-            Command::Link(link::LinkCmd::Candidates {
-                case: None,
-                min_score: None,
-            }),
-        )
-        .await?;
+    let candidates = a.run(ANALYST, cli(argv!["link", "candidates"])?).await?;
     let list = candidates.as_array().cloned().unwrap_or_default();
     let alias = list
         .iter()
@@ -624,10 +666,13 @@ async fn pipelines(a: &Instance<'_>, b: &Instance<'_>, m: &Manifest, work: &Path
     let merged = a
         .run(
             ANALYST,
-            Command::Link(link::LinkCmd::Accept {
-                candidate: id_of(alias)?,
-                note: Some("same address behind both aliases; the host's own rooms".into()),
-            }),
+            cli(argv![
+                "link",
+                "accept",
+                id_of(alias)?.to_string(),
+                "--note",
+                "same address behind both aliases; the host's own rooms"
+            ])?,
         )
         .await?;
     let host = merged["kept"]
@@ -655,14 +700,7 @@ async fn pipelines(a: &Instance<'_>, b: &Instance<'_>, m: &Manifest, work: &Path
         let Some(person) = person else { continue };
         a.run(
             INV,
-            Command::Event(EventCmd::Add {
-                person,
-                kind: o.kind.clone(),
-                date: o.date.clone(),
-                country: o.country.clone(),
-                details: o.details.clone(),
-                source: "demo".into(),
-            }),
+            event(person, &o.kind, &o.date, &o.country, o.details.as_deref())?,
         )
         .await?;
         events += 1;
@@ -680,10 +718,7 @@ async fn pipelines(a: &Instance<'_>, b: &Instance<'_>, m: &Manifest, work: &Path
     let attribution = a
         .run(
             LIAISON,
-            Command::Attribute(share::AttributeArgs {
-                operation: m.operation.clone(),
-                mmdb: None,
-            }),
+            cli(argv!["attribute", "--operation", &m.operation])?,
         )
         .await?;
     let persons = attribution["persons"]
@@ -728,14 +763,19 @@ async fn pipelines(a: &Instance<'_>, b: &Instance<'_>, m: &Manifest, work: &Path
     }
     let ca_bundle = keys_dir.join("ca-public.json");
     let gb_bundle = keys_dir.join("gb-public.json");
-    a.run(LIAISON, Command::Keys(share::KeysCmd::Generate))
+    a.run(LIAISON, cli(argv!["keys", "generate"])?).await?;
+    a.run(LIAISON, cli(argv!["keys", "export", "--out", &ca_bundle])?)
         .await?;
-    a.run(LIAISON, export_keys(&ca_bundle)).await?;
-    b.run("gb.liaison", Command::Keys(share::KeysCmd::Generate))
+    b.run("gb.liaison", cli(argv!["keys", "generate"])?).await?;
+    b.run(
+        "gb.liaison",
+        cli(argv!["keys", "export", "--out", &gb_bundle])?,
+    )
+    .await?;
+    a.run(LIAISON, cli(argv!["keys", "import", &gb_bundle])?)
         .await?;
-    b.run("gb.liaison", export_keys(&gb_bundle)).await?;
-    a.run(LIAISON, import_keys(&gb_bundle)).await?;
-    b.run("gb.liaison", import_keys(&ca_bundle)).await?;
+    b.run("gb.liaison", cli(argv!["keys", "import", &ca_bundle])?)
+        .await?;
     // The other partners run no instance here; their public bundles are
     // made with the same library their Vigil would use.
     for other in m.partners.iter().filter(|x| x.name != p.name) {
@@ -746,7 +786,7 @@ async fn pipelines(a: &Instance<'_>, b: &Instance<'_>, m: &Manifest, work: &Path
         let file = keys_dir.join(format!("{}-public.json", other.country.to_lowercase()));
         std::fs::write(&file, keys.public_bundle().to_json())
             .with_context(|| format!("cannot write {}", file.display()))?;
-        a.run(LIAISON, import_keys(&file)).await?;
+        a.run(LIAISON, cli(argv!["keys", "import", &file])?).await?;
     }
 
     // ----- packages: leads out, outcomes back ------------------------------------------
@@ -760,33 +800,27 @@ async fn pipelines(a: &Instance<'_>, b: &Instance<'_>, m: &Manifest, work: &Path
         let r = a
             .run(
                 LIAISON,
-                Command::Package(share::PackageCmd::Build(share::BuildArgs {
-                    operation: m.operation.clone(),
-                    to: Some(partner.name.clone()),
-                    country: None,
-                    out: Some(file),
-                    mmdb: None,
-                })),
+                cli(argv![
+                    "package",
+                    "build",
+                    "--operation",
+                    &m.operation,
+                    "--to",
+                    &partner.name,
+                    "--out",
+                    &file
+                ])?,
             )
             .await?;
         built.insert(partner.country.clone(), r["summary"]["persons"].clone());
     }
-    let before = a
-        .run(
-            DEMO_USER,
-            Command::Package(share::PackageCmd::Counts {
-                operation: m.operation.clone(),
-            }),
-        )
-        .await?;
+    let counts = || cli(argv!["package", "counts", "--operation", &m.operation]);
+    let before = a.run(DEMO_USER, counts()?).await?;
 
     a.step("partner imports, records outcomes, replies");
     let gb_file = packages_dir.join(format!("leads-{}.vigil", p.country.to_lowercase()));
     let imported = b
-        .run(
-            "gb.liaison",
-            Command::Package(share::PackageCmd::Import { file: gb_file }),
-        )
+        .run("gb.liaison", cli(argv!["package", "import", &gb_file])?)
         .await?;
     let received_case = imported["package"]["case_id"]
         .as_i64()
@@ -794,9 +828,7 @@ async fn pipelines(a: &Instance<'_>, b: &Instance<'_>, m: &Manifest, work: &Path
     let received = b
         .run(
             "gb.investigator",
-            Command::Person(PersonCmd::List {
-                case: Some(received_case),
-            }),
+            cli(argv!["person", "list", "--case", received_case.to_string()])?,
         )
         .await?;
     let received: Vec<i64> = received
@@ -816,14 +848,7 @@ async fn pipelines(a: &Instance<'_>, b: &Instance<'_>, m: &Manifest, work: &Path
         for (kind, details) in kinds {
             b.run(
                 "gb.investigator",
-                Command::Event(EventCmd::Add {
-                    person: *person,
-                    kind: kind.into(),
-                    date: "2010-01-12".into(),
-                    country: p.country.clone(),
-                    details: Some(details.into()),
-                    source: "demo".into(),
-                }),
+                event(*person, kind, "2010-01-12", &p.country, Some(details))?,
             )
             .await?;
             partner_events += 1;
@@ -832,26 +857,20 @@ async fn pipelines(a: &Instance<'_>, b: &Instance<'_>, m: &Manifest, work: &Path
     let reply = packages_dir.join("outcomes-gb-to-ca.vigil");
     b.run(
         "gb.liaison",
-        Command::Package(share::PackageCmd::Outcomes {
-            to: m.local.name.clone(),
-            out: Some(reply.clone()),
-        }),
+        cli(argv![
+            "package",
+            "outcomes",
+            "--to",
+            &m.local.name,
+            "--out",
+            &reply
+        ])?,
     )
     .await?;
     let back = a
-        .run(
-            LIAISON,
-            Command::Package(share::PackageCmd::Import { file: reply }),
-        )
+        .run(LIAISON, cli(argv!["package", "import", &reply])?)
         .await?;
-    let after = a
-        .run(
-            DEMO_USER,
-            Command::Package(share::PackageCmd::Counts {
-                operation: m.operation.clone(),
-            }),
-        )
-        .await?;
+    let after = a.run(DEMO_USER, counts()?).await?;
     s.insert(
         "packages",
         json!({
@@ -879,32 +898,38 @@ async fn pipelines(a: &Instance<'_>, b: &Instance<'_>, m: &Manifest, work: &Path
 }
 
 /// The network analysis of the operation (`vigil graph …`), built in
-/// parallel by another change: after merging, call its key-players report
-/// here through `dispatch` and return its counts (nodes, edges, key
-/// players). Until then the demo has no graph step and says nothing about it.
+/// parallel by another change: after merging, run its key-players report
+/// here (`a.run(ANALYST, cli(argv!["graph", "key-players", "--operation",
+/// operation])?)`) and return its counts (nodes, edges, key players). Until
+/// then the demo has no graph step and says nothing about it.
 async fn step_graph(_a: &Instance<'_>, _operation: &str) -> Result<Option<Value>> {
     Ok(None)
 }
 
-fn person_update(id: i64, country: Option<String>, release: Option<String>) -> Command {
-    Command::Person(PersonCmd::Update {
-        id,
-        label: None,
-        role: None,
+/// `vigil event add` for one outcome.
+fn event(
+    person: i64,
+    kind: &str,
+    date: &str,
+    country: &str,
+    details: Option<&str>,
+) -> Result<Command> {
+    let mut args = argv![
+        "event",
+        "add",
+        "--person",
+        person.to_string(),
+        "--kind",
+        kind,
+        "--date",
+        date,
+        "--country",
         country,
-        release,
-    })
-}
-
-fn export_keys(file: &Path) -> Command {
-    Command::Keys(share::KeysCmd::Export(share::ExportArgs {
-        out: Some(file.to_path_buf()),
-        encryption_identity: None,
-    }))
-}
-
-fn import_keys(file: &Path) -> Command {
-    Command::Keys(share::KeysCmd::Import {
-        file: file.to_path_buf(),
-    })
+        "--source",
+        "demo"
+    ];
+    if let Some(d) = details {
+        args.extend(argv!["--details", d]);
+    }
+    cli(args)
 }
