@@ -136,6 +136,7 @@ async fn world(store: Store, name: &'static str, dir: Option<tempfile::TempDir>)
         Config {
             secure_cookies: true,
             session_ttl_seconds: 600,
+            search_dir: None,
         },
     );
     World {
