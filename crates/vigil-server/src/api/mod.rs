@@ -119,9 +119,14 @@ impl ApiRouter {
         self.route(Method::PATCH, path, h)
     }
 
-    /// The recorded routes, for the documentation test.
+    /// The recorded routes, for the documentation and authorisation tests.
     pub fn routes(&self) -> &[(Method, String)] {
         &self.routes
+    }
+
+    /// The axum router with every recorded route.
+    pub fn into_router(self) -> Router<AppState> {
+        self.router
     }
 }
 

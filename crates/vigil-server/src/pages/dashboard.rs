@@ -1,20 +1,18 @@
 //! The operation dashboard: outcomes, persons by role, events by kind, and
 //! charts per country and over time (numbers in tables beside them).
 
+use crate::pages::PageRouter;
 use askama::Template;
-use axum::Router;
 use axum::extract::Query;
 use axum::response::Response;
-use axum::routing::get;
 use serde::Deserialize;
 
 use super::{Chrome, PageResult, charts, fail, render};
-use crate::AppState;
 use crate::api::dashboard::{DashboardOut, build};
 use crate::auth::WebCaller;
 
-pub fn routes(r: Router<AppState>) -> Router<AppState> {
-    r.route("/", get(dashboard))
+pub fn routes(r: PageRouter) -> PageRouter {
+    r.get("/", dashboard)
 }
 
 #[derive(Deserialize)]

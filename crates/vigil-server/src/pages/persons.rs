@@ -1,23 +1,21 @@
 //! The person page: identifiers, events timeline, notes; placeholders for
 //! candidate links and alerts (filled by the linking features).
 
+use crate::pages::PageRouter;
 use askama::Template;
-use axum::Router;
 use axum::extract::Path;
 use axum::response::{IntoResponse, Redirect};
-use axum::routing::{get, post};
 use serde::Deserialize;
 
 #[allow(unused_imports)]
 use super::Times;
 use super::{Chrome, PageResult, fail, render};
-use crate::AppState;
 use crate::auth::{CsrfForm, WebCaller};
 use crate::problem::Problem;
 
-pub fn routes(r: Router<AppState>) -> Router<AppState> {
-    r.route("/persons/{id}", get(show))
-        .route("/persons/{id}/notes", post(add_note))
+pub fn routes(r: PageRouter) -> PageRouter {
+    r.get("/persons/{id}", show)
+        .post("/persons/{id}/notes", add_note)
 }
 
 #[derive(Template)]
