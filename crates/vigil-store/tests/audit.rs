@@ -74,7 +74,11 @@ async fn an_untouched_log_with_checkpoints_verifies() {
         // The signed text names what it attests.
         assert!(cp.message.contains(&format!("seq: {}", cp.seq)));
         assert!(cp.message.contains(&cp.hash));
-        assert!(cp.public_key.as_deref().is_some_and(|k| k.starts_with("RW")));
+        assert!(
+            cp.public_key
+                .as_deref()
+                .is_some_and(|k| k.starts_with("RW"))
+        );
     }
 }
 
@@ -226,7 +230,10 @@ async fn retention_rules_need_a_basis_and_review_lists_what_is_due() {
             .await
             .unwrap();
         assert_eq!(c.retention_until.as_deref(), Some("2030-01-01"));
-        assert_eq!(c.retention_basis.as_deref(), Some("Criminal Records Act s.6"));
+        assert_eq!(
+            c.retention_basis.as_deref(),
+            Some("Criminal Records Act s.6")
+        );
         store
             .set_case_retention(&ivan, later.id, Some("2035-06-30"), Some("ongoing trial"))
             .await
@@ -244,7 +251,10 @@ async fn retention_rules_need_a_basis_and_review_lists_what_is_due() {
             Err(StoreError::Denied(_))
         ));
         for who in [&sam, &admin] {
-            let list = store.retention_review(who, Some("2031-01-01")).await.unwrap();
+            let list = store
+                .retention_review(who, Some("2031-01-01"))
+                .await
+                .unwrap();
             assert_eq!(list.len(), 1, "{name}: {list:?}");
             assert_eq!(list[0].case_id, due.id);
             assert_eq!(list[0].days_overdue, 365);
@@ -380,7 +390,10 @@ async fn passwords_and_tokens_are_never_stored_logged_or_echoed() {
         }
         for e in &errors {
             for s in secrets {
-                assert!(!e.contains(s), "{name}: an error message echoes a secret: {e}");
+                assert!(
+                    !e.contains(s),
+                    "{name}: an error message echoes a secret: {e}"
+                );
             }
         }
         // The failures were audited (without the guesses).
@@ -389,7 +402,10 @@ async fn passwords_and_tokens_are_never_stored_logged_or_echoed() {
             .await
             .unwrap();
         assert!(
-            log.iter().filter(|e| e.outcome.starts_with("denied")).count() >= 3,
+            log.iter()
+                .filter(|e| e.outcome.starts_with("denied"))
+                .count()
+                >= 3,
             "{name}"
         );
     }
