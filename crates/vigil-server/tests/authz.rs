@@ -438,6 +438,15 @@ fn every_route_has_a_row() {
         stale.is_empty(),
         "rows for routes that no longer exist: {stale:?}"
     );
+    for r in self::rows() {
+        if let Exempt(reason) = r.req {
+            assert!(
+                reason.len() > 10,
+                "{}: an exemption needs its reason",
+                r.route
+            );
+        }
+    }
 }
 
 async fn request(w: &World, row: &Row, uri: &str, who: Option<&str>) -> (StatusCode, String) {

@@ -227,7 +227,7 @@ impl Store {
             .await?;
         let seq: i64 = head.try_get("seq")?;
         let hash: String = head.try_get("hash")?;
-        let cp = sign_head(&mut *tx, seq, &hash, Some(p.user_id))
+        let cp = sign_head(&mut tx, seq, &hash, Some(p.user_id))
             .await?
             .ok_or_else(|| {
                 StoreError::Conflict(
