@@ -106,23 +106,78 @@ async fn deleting_the_newest_entries_is_named_through_the_checkpoint() {
     }
 }
 
+/// Recomputes every entry's hash from `from` on, as someone with database
+/// access who knows the (public) chaining rule would after a rewrite.
+async fn rehash_from(pool: &sqlx::AnyPool, from: i64) {
+    use sha2::{Digest, Sha256};
+    let rows = sqlx::query(
+        "SELECT seq, at, user_id, user_name, agency_id, action, target, case_id, origin, \
+         outcome, detail, prev_hash FROM audit_log ORDER BY seq",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let mut prev: Option<String> = None;
+    for r in rows {
+        let seq: i64 = r.try_get("seq").unwrap();
+        if seq < from {
+            continue;
+        }
+        let prev_hash: String = prev
+            .clone()
+            .unwrap_or_else(|| r.try_get("prev_hash").unwrap());
+        let canonical = serde_json::json!([
+            seq,
+            r.try_get::<String, _>("at").unwrap(),
+            r.try_get::<Option<i64>, _>("user_id").unwrap(),
+            r.try_get::<String, _>("user_name").unwrap(),
+            r.try_get::<Option<i64>, _>("agency_id").unwrap(),
+            r.try_get::<String, _>("action").unwrap(),
+            r.try_get::<String, _>("target").unwrap(),
+            r.try_get::<Option<i64>, _>("case_id").unwrap(),
+            r.try_get::<String, _>("origin").unwrap(),
+            r.try_get::<String, _>("outcome").unwrap(),
+            r.try_get::<String, _>("detail").unwrap(),
+            prev_hash.clone(),
+        ]);
+        let hash = hex::encode(Sha256::digest(canonical.to_string().as_bytes()));
+        sqlx::query("UPDATE audit_log SET prev_hash = $1, hash = $2 WHERE seq = $3")
+            .bind(prev_hash)
+            .bind(hash.clone())
+            .bind(seq)
+            .execute(pool)
+            .await
+            .unwrap();
+        prev = Some(hash);
+    }
+}
+
 #[tokio::test]
-async fn a_rewritten_entry_under_a_checkpoint_is_named() {
+async fn a_chain_rewritten_and_rehashed_under_a_checkpoint_is_named() {
     for Backend { name, store, .. } in backends().await {
         let (_, sam) = instance(&store).await;
         let cp = store.audit_checkpoint(&sam).await.unwrap();
+        store
+            .create_case(&sam, "after the checkpoint", None, &Release::Agency, "t")
+            .await
+            .unwrap();
         let pool = store.raw_pool_for_tests();
         drop_audit_triggers(&store, &pool).await;
-        // Replace the checkpointed entry's hash as a full re-hash would.
-        sqlx::query("UPDATE audit_log SET hash = $1 WHERE seq = $2")
-            .bind("f".repeat(64))
-            .bind(cp.seq)
+        // Rewrite an entry before the checkpoint and re-hash the whole chain
+        // from there: every link is consistent again.
+        sqlx::query("UPDATE audit_log SET user_name = 'mallory' WHERE seq = 3")
             .execute(&pool)
             .await
             .unwrap();
+        rehash_from(&pool, 3).await;
         let v = store.verify_audit().await.unwrap();
-        assert!(!v.ok, "{name}");
+        assert!(!v.ok, "{name}: a re-hashed rewrite went unnoticed");
         assert_eq!(v.first_bad_seq, Some(cp.seq), "{name}: {v:?}");
+        assert_eq!(v.bad_checkpoint, Some(cp.id), "{name}");
+        assert!(
+            v.problem.as_deref().unwrap_or("").contains("rewritten"),
+            "{name}: {v:?}"
+        );
     }
 }
 
