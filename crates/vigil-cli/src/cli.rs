@@ -101,6 +101,43 @@ pub enum Command {
     /// Generate the synthetic demo operation, run every pipeline on it and
     /// serve the web application (`--db` must be new or an earlier demo).
     Demo(crate::commands::demo::DemoArgs),
+    /// Retention: which cases have reached their review date.
+    #[command(subcommand)]
+    Retention(RetentionCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RetentionCmd {
+    /// List this agency's cases whose retention date has come (supervisors,
+    /// agency administrators).
+    Review {
+        /// Review as of this date (YYYY-MM-DD; default today).
+        #[arg(long)]
+        as_of: Option<String>,
+    },
+}
+
+/// Every leaf command of the grammar as its words (`case create`), for the
+/// authorisation matrix test (`vigil __list-commands`): the test fails for a
+/// command it has no expectation for.
+pub fn leaf_commands() -> Vec<String> {
+    fn walk(prefix: &str, cmd: &clap::Command, out: &mut Vec<String>) {
+        let subs: Vec<&clap::Command> = cmd
+            .get_subcommands()
+            .filter(|c| !c.is_hide_set() && c.get_name() != "help")
+            .collect();
+        // A command whose subcommand is optional (`vigil alerts`) runs on
+        // its own too.
+        if subs.is_empty() || (!prefix.is_empty() && !cmd.is_subcommand_required_set()) {
+            out.push(prefix.trim().to_string());
+        }
+        for c in subs {
+            walk(&format!("{prefix} {}", c.get_name()), c, out);
+        }
+    }
+    let mut out = Vec::new();
+    walk("", &<Cli as clap::CommandFactory>::command(), &mut out);
+    out
 }
 
 #[derive(Debug, Args)]
@@ -193,6 +230,12 @@ pub enum CaseCmd {
         title: Option<String>,
         #[arg(long)]
         release: Option<String>,
+        /// Keep the case's data until this date (YYYY-MM-DD), then review.
+        #[arg(long)]
+        retention_until: Option<String>,
+        /// The legal basis for keeping it (required with the first date).
+        #[arg(long)]
+        retention_basis: Option<String>,
     },
     /// Give a user of the agency access to the case.
     AddMember {
@@ -312,8 +355,16 @@ pub enum NoteCmd {
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCmd {
-    /// Walk the hash chain and report the first broken entry.
+    /// Walk the hash chain and check every signed checkpoint; report the
+    /// first broken entry or checkpoint.
     Verify,
+    /// Sign the current head of the chain with the agency key (a checkpoint).
+    Checkpoint {
+        /// Also write the signed text to FILE and its minisign signature to
+        /// FILE.minisig (check with `minisign -V -P KEY -m FILE`).
+        #[arg(long)]
+        export: Option<PathBuf>,
+    },
     Log {
         #[arg(long)]
         case: Option<i64>,

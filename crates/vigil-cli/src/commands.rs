@@ -2,8 +2,8 @@
 //! capability's commands live in a submodule of their own.
 
 pub mod chat;
-pub mod graph;
 pub mod demo;
+pub mod graph;
 pub mod hashset;
 pub mod link;
 pub mod scan;
@@ -238,6 +238,12 @@ pub(crate) async fn dispatch(
                         println!("  agency:    {}", d.case.agency);
                         println!("  operation: {}", opt(&d.case.operation));
                         println!("  release:   {}", d.case.release.to_text());
+                        if let Some(until) = &d.case.retention_until {
+                            println!(
+                                "  retention: until {until} ({})",
+                                opt(&d.case.retention_basis)
+                            );
+                        }
                         println!(
                             "  created:   {} by {}",
                             d.case.created_at, d.case.created_by
@@ -271,11 +277,43 @@ pub(crate) async fn dispatch(
                         }
                     })
                 }
-                CaseCmd::Update { id, title, release } => {
+                CaseCmd::Update {
+                    id,
+                    title,
+                    release,
+                    retention_until,
+                    retention_basis,
+                } => {
                     let release = release.as_deref().map(parse_release).transpose()?;
-                    let c = store
-                        .update_case(&p, id, title.as_deref(), release.as_ref())
-                        .await?;
+                    let retention = retention_until.is_some() || retention_basis.is_some();
+                    if title.is_none() && release.is_none() && !retention {
+                        return Err(UsageError(
+                            "nothing to update: pass --title, --release or --retention-until/--retention-basis"
+                                .into(),
+                        )
+                        .into());
+                    }
+                    let mut c = None;
+                    if title.is_some() || release.is_some() {
+                        c = Some(
+                            store
+                                .update_case(&p, id, title.as_deref(), release.as_ref())
+                                .await?,
+                        );
+                    }
+                    if retention {
+                        c = Some(
+                            store
+                                .set_case_retention(
+                                    &p,
+                                    id,
+                                    retention_until.as_deref(),
+                                    retention_basis.as_deref(),
+                                )
+                                .await?,
+                        );
+                    }
+                    let c = c.context("no update was made")?;
                     out.emit(&c, |c| println!("updated case {}", c.id))
                 }
                 CaseCmd::AddMember { id, user } => {
@@ -524,9 +562,10 @@ pub(crate) async fn dispatch(
                 out.emit(&v, |v| {
                     if v.ok {
                         println!(
-                            "audit log intact: {} entries, head {}",
+                            "audit log intact: {} entries, head {}, {} signed checkpoints verified",
                             v.entries,
-                            opt(&v.head_hash)
+                            opt(&v.head_hash),
+                            v.checkpoints
                         );
                     } else {
                         println!(
@@ -543,6 +582,31 @@ pub(crate) async fn dispatch(
                     ));
                 }
                 Ok(())
+            }
+            AuditCmd::Checkpoint { export } => {
+                let p = acting(store, g).await?;
+                let cp = store.audit_checkpoint(&p).await?;
+                if let Some(file) = &export {
+                    let sig = file.with_file_name(format!(
+                        "{}.minisig",
+                        file.file_name()
+                            .map(|n| n.to_string_lossy().into_owned())
+                            .unwrap_or_default()
+                    ));
+                    std::fs::write(file, &cp.message)
+                        .with_context(|| format!("cannot write {}", file.display()))?;
+                    std::fs::write(&sig, &cp.signature)
+                        .with_context(|| format!("cannot write {}", sig.display()))?;
+                }
+                out.emit(&cp, |cp| {
+                    println!(
+                        "checkpoint {} signed: entry {} hash {} (key {})",
+                        cp.id, cp.seq, cp.hash, cp.key_fingerprint
+                    );
+                    if let (Some(file), Some(pk)) = (&export, &cp.public_key) {
+                        println!("check it with: minisign -V -P {pk} -m {}", file.display());
+                    }
+                })
             }
             AuditCmd::Log {
                 case,
@@ -579,6 +643,30 @@ pub(crate) async fn dispatch(
                 })
             }
         },
+        Command::Retention(RetentionCmd::Review { as_of }) => {
+            let p = acting(store, g).await?;
+            let due = store.retention_review(&p, as_of.as_deref()).await?;
+            out.emit(&due, |due| {
+                if due.is_empty() {
+                    println!("no case is due for retention review");
+                    return;
+                }
+                table(
+                    &["case", "title", "retain until", "days over", "basis"],
+                    due.iter()
+                        .map(|d| {
+                            vec![
+                                d.case_id.to_string(),
+                                d.title.clone(),
+                                d.retention_until.clone(),
+                                d.days_overdue.to_string(),
+                                opt(&d.retention_basis),
+                            ]
+                        })
+                        .collect(),
+                )
+            })
+        }
         Command::Backup(a) => {
             let p = acting(store, g).await?;
             let tmp = a.file.with_extension("partial");

@@ -40,6 +40,13 @@ fn exit_code(err: &anyhow::Error) -> u8 {
 }
 
 fn main() -> ExitCode {
+    // Hidden: the authorisation matrix test enumerates the grammar this way.
+    if std::env::args().nth(1).as_deref() == Some("__list-commands") {
+        for c in cli::leaf_commands() {
+            println!("{c}");
+        }
+        return ExitCode::SUCCESS;
+    }
     let args = cli::Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -23,7 +23,6 @@ use std::sync::Arc;
 use axum::Router;
 use axum::http::{HeaderValue, header};
 use axum::response::IntoResponse;
-use axum::routing::get;
 use vigil_store::Store;
 
 /// How the server runs.
@@ -67,7 +66,6 @@ pub fn router(store: Store, config: Config) -> Router {
     Router::new()
         .merge(api::router())
         .merge(pages::router())
-        .route("/static/vigil.css", get(stylesheet))
         .layer(axum::middleware::from_fn(security_headers))
         .with_state(state)
 }

@@ -48,6 +48,8 @@ pub enum KeyError {
     Format(String),
     #[error("secret keys encrypted at rest: {0}")]
     Protection(String),
+    #[error("signature: {0}")]
+    Signature(String),
 }
 
 /// How secret key material encrypted at rest begins: the standard age
@@ -387,6 +389,26 @@ impl PublicBundle {
             .map_err(|e| parse_err("minisign public key", e))
     }
 
+    /// Checks a detached minisign signature of `data` made by this bundle's
+    /// signing key and returns its (signed) trusted comment.
+    pub fn verify_detached(&self, data: &[u8], signature: &str) -> Result<String, KeyError> {
+        let pk = self.minisign_public_key()?;
+        let sig_box = minisign::SignatureBox::from_string(signature)
+            .map_err(|e| KeyError::Signature(format!("unreadable signature: {e}")))?;
+        minisign::verify(
+            &pk,
+            &sig_box,
+            std::io::Cursor::new(data),
+            true,
+            false,
+            false,
+        )
+        .map_err(|e| KeyError::Signature(e.to_string()))?;
+        sig_box
+            .trusted_comment()
+            .map_err(|e| KeyError::Signature(format!("no trusted comment: {e}")))
+    }
+
     pub(crate) fn age_recipient(&self) -> Result<age::x25519::Recipient, KeyError> {
         age::x25519::Recipient::from_str(&self.age_recipient)
             .map_err(|e| parse_err("age X25519 recipient", e))
@@ -532,6 +554,27 @@ impl AgencyKeys {
             self.public.age_recipient,
             self.encryption.to_string().expose_secret()
         ))
+    }
+
+    /// Signs `data` with the agency's signing key and returns a detached
+    /// minisign signature file (`.minisig`), so anyone holding the public
+    /// bundle can check it with `minisign -V` — used for audit checkpoints,
+    /// which must be verifiable without Vigil.
+    pub fn sign_detached(&self, data: &[u8], trusted_comment: &str) -> Result<String, KeyError> {
+        let pk = self.public.minisign_public_key()?;
+        let untrusted = format!(
+            "vigil signature from {}",
+            self.public.fingerprint().as_str()
+        );
+        minisign::sign(
+            Some(&pk),
+            &self.signing,
+            std::io::Cursor::new(data),
+            Some(trusted_comment),
+            Some(&untrusted),
+        )
+        .map(|b| b.into_string())
+        .map_err(|e| KeyError::Signature(e.to_string()))
     }
 
     /// The signing key as a standard (unencrypted) minisign secret key file.

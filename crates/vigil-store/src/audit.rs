@@ -175,9 +175,17 @@ pub(crate) async fn append(
     .bind(entry.outcome)
     .bind(entry.detail)
     .bind(entry.prev_hash)
-    .bind(entry.hash)
+    .bind(entry.hash.clone())
     .execute(&mut *tx)
     .await?;
+    if entry.seq % crate::checkpoints::AUTO_CHECKPOINT_EVERY == 0 {
+        // A key that cannot be read must not stop audited work; the
+        // on-demand `vigil audit checkpoint` reports that error instead.
+        match crate::checkpoints::sign_head(tx, entry.seq, &entry.hash, entry.user_id).await {
+            Ok(_) | Err(StoreError::Config(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
     Ok(())
 }
 
@@ -190,6 +198,10 @@ pub struct AuditVerification {
     pub first_bad_seq: Option<i64>,
     pub problem: Option<String>,
     pub head_hash: Option<String>,
+    /// Signed checkpoints found valid (all of them when `ok`).
+    pub checkpoints: i64,
+    /// The first checkpoint that failed, if one did.
+    pub bad_checkpoint: Option<i64>,
 }
 
 /// Filters for reading the log.
@@ -204,7 +216,10 @@ pub struct AuditFilter {
 
 impl Store {
     /// Walks the whole chain from the first entry and reports the first
-    /// modified, deleted, inserted or reordered entry.
+    /// modified, deleted, inserted or reordered entry; then checks every
+    /// signed checkpoint: its signature, and that the chain still passes
+    /// through the `(seq, hash)` it attests (so a truncated tail or a chain
+    /// rewritten and re-hashed after the checkpoint is named too).
     pub async fn verify_audit(&self) -> Result<AuditVerification, StoreError> {
         let rows = sqlx::query(
             "SELECT seq, at, user_id, user_name, agency_id, action, target, case_id, origin, \
@@ -214,6 +229,7 @@ impl Store {
         .await?;
         let mut expected_prev = GENESIS.to_string();
         let mut count = 0i64;
+        let mut hashes: Vec<String> = Vec::with_capacity(rows.len());
         for (expected_seq, row) in (1i64..).zip(rows.iter()) {
             let e = AuditEntry::from_row(row)?;
             count += 1;
@@ -244,9 +260,55 @@ impl Store {
                     first_bad_seq: Some(e.seq.min(expected_seq)),
                     problem: Some(problem),
                     head_hash: None,
+                    checkpoints: 0,
+                    bad_checkpoint: None,
                 });
             }
+            hashes.push(e.hash.clone());
             expected_prev = e.hash;
+        }
+        let mut good = 0i64;
+        for (cp, bundle) in crate::checkpoints::all(self).await? {
+            let problem = if let Some(p) =
+                crate::checkpoints::check_signature(&cp, bundle.as_deref())
+            {
+                Some((cp.seq, p))
+            } else if cp.seq > count {
+                Some((
+                    count + 1,
+                    format!(
+                        "the log ends at entry {count} but signed checkpoint {} covers entry {}: \
+                         entries {}..{} were deleted (tail truncated)",
+                        cp.id,
+                        cp.seq,
+                        count + 1,
+                        cp.seq
+                    ),
+                ))
+            } else if usize::try_from(cp.seq - 1).ok().and_then(|i| hashes.get(i)) != Some(&cp.hash)
+            {
+                Some((
+                    cp.seq,
+                    format!(
+                        "entry {} differs from signed checkpoint {}: the chain was rewritten",
+                        cp.seq, cp.id
+                    ),
+                ))
+            } else {
+                None
+            };
+            if let Some((seq, problem)) = problem {
+                return Ok(AuditVerification {
+                    entries: count,
+                    ok: false,
+                    first_bad_seq: Some(seq),
+                    problem: Some(problem),
+                    head_hash: None,
+                    checkpoints: good,
+                    bad_checkpoint: Some(cp.id),
+                });
+            }
+            good += 1;
         }
         Ok(AuditVerification {
             entries: count,
@@ -254,6 +316,8 @@ impl Store {
             first_bad_seq: None,
             problem: None,
             head_hash: (count > 0).then_some(expected_prev),
+            checkpoints: good,
+            bad_checkpoint: None,
         })
     }
 

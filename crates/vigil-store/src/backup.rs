@@ -219,6 +219,26 @@ impl Store {
     ) -> Result<BackupSummary, StoreError> {
         self.require(p, vigil_domain::Capability::ManageUsers, "instance.backup")
             .await?;
+        // A backup holds every agency's records: only the administrators of
+        // the agency this instance belongs to may take one (a partner
+        // agency's administrator would otherwise read unreleased records).
+        let mut check = self.begin_write().await?;
+        if !self.is_local_agency(&mut check, p.agency_id).await? {
+            return self
+                .refuse(
+                    check,
+                    p,
+                    "instance.backup",
+                    "instance".into(),
+                    None,
+                    vigil_domain::Decision::Deny(
+                        "only the agency this instance belongs to takes backups",
+                    ),
+                    false,
+                )
+                .await;
+        }
+        check.rollback().await?;
         let mut tx = match self.backend() {
             // A read transaction in WAL mode sees one snapshot for its whole
             // life; the first SELECT fixes it.

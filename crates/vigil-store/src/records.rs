@@ -89,6 +89,8 @@ pub struct Case {
     pub agency: String,
     pub release: Release,
     pub retention_until: Option<String>,
+    /// The legal basis for keeping the case's data until `retention_until`.
+    pub retention_basis: Option<String>,
     pub created_by: String,
     pub created_at: String,
     pub source: String,
@@ -96,7 +98,7 @@ pub struct Case {
 
 impl Case {
     const SELECT: &'static str = "SELECT c.id, c.uid, c.title, c.operation_id, o.name AS operation, \
-        c.agency_id, a.name AS agency, c.release, c.retention_until, u.name AS created_by, \
+        c.agency_id, a.name AS agency, c.release, c.retention_until, c.retention_basis, u.name AS created_by, \
         c.created_at, c.source FROM cases c JOIN agencies a ON a.id = c.agency_id \
         JOIN users u ON u.id = c.created_by LEFT JOIN operations o ON o.id = c.operation_id";
 
@@ -112,6 +114,7 @@ impl Case {
             agency: r.try_get("agency")?,
             release: Release::parse(&release)?,
             retention_until: r.try_get("retention_until")?,
+            retention_basis: r.try_get("retention_basis")?,
             created_by: r.try_get("created_by")?,
             created_at: r.try_get("created_at")?,
             source: r.try_get("source")?,

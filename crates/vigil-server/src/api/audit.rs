@@ -72,6 +72,10 @@ pub struct VerificationOut {
     pub first_bad_seq: Option<i64>,
     pub problem: Option<String>,
     pub head_hash: Option<String>,
+    /// Signed checkpoints verified (signature and chain passage).
+    pub checkpoints: i64,
+    /// The first checkpoint that failed, if one did.
+    pub bad_checkpoint: Option<i64>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -141,5 +145,7 @@ async fn verify(c: ApiCaller) -> ApiResult<VerificationOut> {
         first_bad_seq: v.first_bad_seq,
         problem: v.problem,
         head_hash: v.head_hash,
+        checkpoints: v.checkpoints,
+        bad_checkpoint: v.bad_checkpoint,
     }))
 }

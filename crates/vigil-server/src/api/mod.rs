@@ -12,8 +12,8 @@ pub mod audit;
 pub mod cases;
 pub mod chat;
 pub mod dashboard;
-pub mod graph;
 pub mod dissemination;
+pub mod graph;
 pub mod hashsets;
 pub mod identifiers;
 pub mod links;
@@ -154,9 +154,14 @@ impl ApiRouter {
         self.route(Method::PATCH, path, h)
     }
 
-    /// The recorded routes, for the documentation test.
+    /// The recorded routes, for the documentation and authorisation tests.
     pub fn routes(&self) -> &[(Method, String)] {
         &self.routes
+    }
+
+    /// The axum router with every recorded route.
+    pub fn into_router(self) -> Router<AppState> {
+        self.router
     }
 }
 

@@ -123,6 +123,8 @@ pub struct CaseOut {
     /// Release marking: `agency`, `operation`, or `to:agencies=…;countries=…`.
     pub release: String,
     pub retention_until: Option<String>,
+    /// Legal basis for keeping the data until `retention_until`.
+    pub retention_basis: Option<String>,
     pub created_by: String,
     pub created_at: String,
     pub source: String,
@@ -140,6 +142,7 @@ impl From<vigil_store::Case> for CaseOut {
             agency,
             release,
             retention_until,
+            retention_basis,
             created_by,
             created_at,
             source,
@@ -154,6 +157,7 @@ impl From<vigil_store::Case> for CaseOut {
             agency,
             release: release.to_text(),
             retention_until,
+            retention_basis,
             created_by,
             created_at,
             source,

@@ -2,22 +2,20 @@
 //! hit names only the other agency and whom to call, never its record.
 
 use askama::Template;
-use axum::Router;
+
+use super::PageRouter;
 use axum::extract::Path;
 use axum::response::{IntoResponse, Redirect};
-use axum::routing::{get, post};
 use serde::Deserialize;
 
 #[allow(unused_imports)]
 use super::Times;
 use super::{Chrome, PageResult, fail, render};
-use crate::AppState;
 use crate::auth::{CsrfForm, WebCaller};
 use crate::problem::Problem;
 
-pub fn routes(r: Router<AppState>) -> Router<AppState> {
-    r.route("/alerts", get(list))
-        .route("/alerts/{id}/read", post(mark_read))
+pub fn routes(r: PageRouter) -> PageRouter {
+    r.get("/alerts", list).post("/alerts/{id}/read", mark_read)
 }
 
 #[derive(Template)]

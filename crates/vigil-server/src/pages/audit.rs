@@ -1,20 +1,18 @@
 //! The audit log (supervisors) with the chain's verification status.
 
+use crate::pages::PageRouter;
 use askama::Template;
-use axum::Router;
 use axum::extract::Query;
-use axum::routing::get;
 use serde::Deserialize;
 use vigil_store::{AuditEntry, AuditFilter, AuditVerification};
 
 #[allow(unused_imports)]
 use super::Times;
 use super::{Chrome, PageResult, fail, render};
-use crate::AppState;
 use crate::auth::WebCaller;
 
-pub fn routes(r: Router<AppState>) -> Router<AppState> {
-    r.route("/audit", get(audit))
+pub fn routes(r: PageRouter) -> PageRouter {
+    r.get("/audit", audit)
 }
 
 #[derive(Deserialize, Default)]

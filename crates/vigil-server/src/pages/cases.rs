@@ -1,19 +1,17 @@
 //! The cases list and the case page.
 
+use crate::pages::PageRouter;
 use askama::Template;
-use axum::Router;
 use axum::extract::Path;
-use axum::routing::get;
 
 #[allow(unused_imports)]
 use super::Times;
 use super::{Chrome, PageResult, fail, render};
-use crate::AppState;
 use crate::auth::WebCaller;
 use crate::problem::Problem;
 
-pub fn routes(r: Router<AppState>) -> Router<AppState> {
-    r.route("/cases", get(list)).route("/cases/{id}", get(show))
+pub fn routes(r: PageRouter) -> PageRouter {
+    r.get("/cases", list).get("/cases/{id}", show)
 }
 
 #[derive(Template)]

@@ -7,9 +7,9 @@
 //! can never inject HTML.
 
 use askama::Template;
-use axum::Router;
+
+use super::PageRouter;
 use axum::extract::{Path, Query, State};
-use axum::routing::get;
 use serde::Deserialize;
 
 #[allow(unused_imports)]
@@ -21,9 +21,8 @@ use crate::api::chat::{ChatSearchOut, ChatSearchParams, search};
 use crate::auth::WebCaller;
 use crate::problem::Problem;
 
-pub fn routes(r: Router<AppState>) -> Router<AppState> {
-    r.route("/chat", get(chat))
-        .route("/chat/rooms/{id}", get(room))
+pub fn routes(r: PageRouter) -> PageRouter {
+    r.get("/chat", chat).get("/chat/rooms/{id}", room)
 }
 
 /// Results per page on the search page.

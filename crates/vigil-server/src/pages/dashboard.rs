@@ -4,19 +4,17 @@
 //! behind them in tables. Outcomes partner agencies reported back through
 //! outcome packages count like our own.
 
+use crate::pages::PageRouter;
 use askama::Template;
-use axum::Router;
 use axum::extract::Query;
 use axum::response::Response;
-use axum::routing::get;
 
 use super::{Chrome, PageResult, charts, fail, render};
-use crate::AppState;
 use crate::api::dashboard::{DashboardOut, DashboardParams, build};
 use crate::auth::WebCaller;
 
-pub fn routes(r: Router<AppState>) -> Router<AppState> {
-    r.route("/", get(dashboard))
+pub fn routes(r: PageRouter) -> PageRouter {
+    r.get("/", dashboard)
 }
 
 #[derive(Template)]

@@ -6,22 +6,21 @@
 //! other officers those sections say so instead of failing the page.
 
 use askama::Template;
-use axum::Router;
+
+use super::PageRouter;
 use axum::extract::Query;
-use axum::routing::get;
 use serde::Deserialize;
 
 #[allow(unused_imports)]
 use super::Times;
 use super::{Chrome, PageResult, charts, fail, render};
-use crate::AppState;
 use crate::api::dissemination::{
     AttributedPersonOut, CountryCountOut, GeoDatabaseOut, attribution,
 };
 use crate::auth::WebCaller;
 
-pub fn routes(r: Router<AppState>) -> Router<AppState> {
-    r.route("/dissemination", get(show))
+pub fn routes(r: PageRouter) -> PageRouter {
+    r.get("/dissemination", show)
 }
 
 #[derive(Deserialize, Default)]

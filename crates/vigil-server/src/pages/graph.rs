@@ -4,14 +4,13 @@
 //! server-rendered tables, so the page is complete without JavaScript.
 
 use askama::Template;
-use axum::Router;
+
+use super::PageRouter;
 use axum::extract::Query;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 
 use super::{Chrome, PageResult, fail, render};
-use crate::AppState;
 use crate::api::graph::GraphParams;
 use crate::auth::WebCaller;
 
@@ -23,10 +22,10 @@ pub const GRAPH_JS: &str = include_str!("../../static/graph.js");
 /// Nodes listed on the page; the export and the API carry all of them.
 const NODE_LIST_MAX: usize = 1000;
 
-pub fn routes(r: Router<AppState>) -> Router<AppState> {
-    r.route("/graph", get(graph_page))
-        .route("/static/vendor/cytoscape-3.35.0.min.js", get(cytoscape))
-        .route("/static/graph.js", get(graph_js))
+pub fn routes(r: PageRouter) -> PageRouter {
+    r.get("/graph", graph_page)
+        .get("/static/vendor/cytoscape-3.35.0.min.js", cytoscape)
+        .get("/static/graph.js", graph_js)
 }
 
 fn script(body: &'static str, cache: &'static str) -> Response {

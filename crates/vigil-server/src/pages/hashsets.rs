@@ -2,20 +2,18 @@
 //! counts by category (with a server-side bar chart).
 
 use askama::Template;
-use axum::Router;
+
+use super::PageRouter;
 use axum::extract::Path;
-use axum::routing::get;
 
 #[allow(unused_imports)]
 use super::Times;
 use super::{Chrome, PageResult, charts, fail, render};
-use crate::AppState;
 use crate::auth::WebCaller;
 use crate::problem::Problem;
 
-pub fn routes(r: Router<AppState>) -> Router<AppState> {
-    r.route("/hashsets", get(list))
-        .route("/hashsets/{name}", get(show))
+pub fn routes(r: PageRouter) -> PageRouter {
+    r.get("/hashsets", list).get("/hashsets/{name}", show)
 }
 
 #[derive(Template)]

@@ -1,11 +1,10 @@
 //! Sign-in and sign-out.
 
+use crate::pages::PageRouter;
 use askama::Template;
-use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use serde::Deserialize;
 use vigil_store::{Origin, StoreError};
 
@@ -13,9 +12,10 @@ use super::render;
 use crate::AppState;
 use crate::auth::{CsrfForm, LOGIN_COOKIE, SESSION_COOKIE, cookie, csrf_token, same, set_cookie};
 
-pub fn routes(r: Router<AppState>) -> Router<AppState> {
-    r.route("/login", get(login_form).post(login))
-        .route("/logout", post(logout))
+pub fn routes(r: PageRouter) -> PageRouter {
+    r.get("/login", login_form)
+        .post("/login", login)
+        .post("/logout", logout)
 }
 
 #[derive(Template)]

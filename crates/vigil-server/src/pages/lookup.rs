@@ -1,20 +1,18 @@
 //! Identifier lookup, with blind hits ("also held by agency X — contact …").
 
+use crate::pages::PageRouter;
 use askama::Template;
-use axum::Router;
 use axum::extract::Query;
-use axum::routing::get;
 use serde::Deserialize;
 use vigil_domain::IdentifierKind;
 
 use super::{Chrome, PageResult, fail, render};
-use crate::AppState;
 use crate::api::identifiers::LookupOut;
 use crate::auth::WebCaller;
 use crate::problem::Problem;
 
-pub fn routes(r: Router<AppState>) -> Router<AppState> {
-    r.route("/lookup", get(lookup))
+pub fn routes(r: PageRouter) -> PageRouter {
+    r.get("/lookup", lookup)
 }
 
 #[derive(Deserialize, Default)]

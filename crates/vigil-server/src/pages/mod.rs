@@ -8,8 +8,10 @@
 //! No page ever renders, links to or embeds media content: scans appear as
 //! hashes and metadata only.
 //!
-//! Each feature is one module with `routes(Router) -> Router`, registered in
-//! [`router`].
+//! Each feature is one module with `routes(PageRouter) -> PageRouter`,
+//! registered in [`page_router`]. The router records every `(method, path)`
+//! so the authorisation matrix test can enumerate the pages and fail for one
+//! it has no expectation for.
 
 pub mod alerts;
 pub mod audit;
@@ -17,8 +19,8 @@ pub mod cases;
 pub mod charts;
 pub mod chat;
 pub mod dashboard;
-pub mod graph;
 pub mod dissemination;
+pub mod graph;
 pub mod hashsets;
 pub mod login;
 pub mod lookup;
@@ -34,9 +36,12 @@ use crate::AppState;
 use crate::auth::WebCaller;
 use crate::problem::Problem;
 
-/// Every page module. Add yours here (one line).
-pub fn router() -> Router<AppState> {
-    let r = Router::new();
+/// Pages are added through the same recording router as the API.
+pub type PageRouter = crate::api::ApiRouter;
+
+/// Every page module, recorded. Add yours here (one line).
+pub fn page_router() -> PageRouter {
+    let r = PageRouter::new().get("/static/vigil.css", crate::stylesheet);
     let r = login::routes(r);
     let r = dashboard::routes(r);
     let r = cases::routes(r);
@@ -49,6 +54,11 @@ pub fn router() -> Router<AppState> {
     let r = scans::routes(r);
     let r = hashsets::routes(r);
     audit::routes(r)
+}
+
+/// The pages as an axum router.
+pub fn router() -> Router<AppState> {
+    page_router().into_router()
 }
 
 /// What the layout needs: who is signed in, the CSRF token for the sign-out

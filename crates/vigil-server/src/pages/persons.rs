@@ -2,25 +2,23 @@
 //! with their evidence (accept/reject), exact links, and the person's
 //! de-confliction alerts.
 
+use crate::pages::PageRouter;
 use askama::Template;
-use axum::Router;
 use axum::extract::Path;
 use axum::response::{IntoResponse, Redirect};
-use axum::routing::{get, post};
 use serde::Deserialize;
 
 #[allow(unused_imports)]
 use super::Times;
 use super::{Chrome, PageResult, fail, render};
-use crate::AppState;
 use crate::auth::{CsrfForm, WebCaller};
 use crate::problem::Problem;
 
-pub fn routes(r: Router<AppState>) -> Router<AppState> {
-    r.route("/persons/{id}", get(show))
-        .route("/persons/{id}/notes", post(add_note))
-        .route("/persons/{id}/candidates/{cid}/{decision}", post(decide))
-        .route("/persons/{id}/unmerge", post(unmerge))
+pub fn routes(r: PageRouter) -> PageRouter {
+    r.get("/persons/{id}", show)
+        .post("/persons/{id}/notes", add_note)
+        .post("/persons/{id}/candidates/{cid}/{decision}", decide)
+        .post("/persons/{id}/unmerge", unmerge)
 }
 
 #[derive(Template)]

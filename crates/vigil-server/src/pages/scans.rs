@@ -4,22 +4,21 @@
 //! thumbnail, never a link to file content.
 
 use askama::Template;
-use axum::Router;
+
+use super::PageRouter;
 use axum::extract::{Path, Query};
-use axum::routing::get;
 use serde::Deserialize;
 
 #[allow(unused_imports)]
 use super::Times;
 use super::{Chrome, PageResult, charts, fail, render};
-use crate::AppState;
 use crate::api::PageParams;
 use crate::api::scans::{EvidenceItemPage, ScanDetailOut, detail, items};
 use crate::auth::WebCaller;
 use crate::problem::Problem;
 
-pub fn routes(r: Router<AppState>) -> Router<AppState> {
-    r.route("/scans", get(list)).route("/scans/{id}", get(show))
+pub fn routes(r: PageRouter) -> PageRouter {
+    r.get("/scans", list).get("/scans/{id}", show)
 }
 
 /// Items per page on a scan page.

@@ -1,0 +1,571 @@
+//! The authorisation matrix of the server: every API route
+//! (`api::api_router().routes()`) and every page route
+//! (`pages::page_router().routes()`) × every role × (own agency, other agency
+//! with a release, other agency without one), sent through the router
+//! in-process on a seeded two-agency instance, on SQLite and (when
+//! `VIGIL_TEST_DATABASE_URL` is set) PostgreSQL.
+//!
+//! **A route without a row in [`ROWS`] fails the test**: add one line naming
+//! the route, a concrete request (`{case}`, `{person}`, `{email}` stand for
+//! the scope's target record) and what it needs ([`Req`]).
+
+use std::collections::BTreeSet;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use tower::ServiceExt;
+use vigil_domain::{Capability, NewEvent, NewIdentifier, NewPerson, Release, Role};
+use vigil_server::Config;
+use vigil_store::Store;
+
+/// What a route needs; as in the CLI matrix (`vigil-cli/tests/authz.rs`).
+#[derive(Debug, Clone, Copy)]
+enum Req {
+    /// No sign-in at all.
+    Public,
+    /// Any signed-in user of any agency.
+    Any,
+    /// The role must grant the capability.
+    Cap(Capability),
+    /// Read the target (release markings apply).
+    Read,
+    /// Change the target (owning agency only).
+    Write,
+    /// A listing or search: needs the capability; the marker appears in the
+    /// body exactly when the caller may read the target.
+    Shows(Capability, &'static str),
+    /// Not run here, with the reason.
+    Exempt(&'static str),
+}
+
+use Capability::*;
+use Req::*;
+
+/// How the request authenticates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Via {
+    /// `Authorization: Bearer` API token.
+    Token,
+    /// A web session cookie (and the CSRF field on forms).
+    Session,
+}
+
+struct Row {
+    method: Method,
+    route: &'static str,
+    /// The concrete request path (with placeholders).
+    uri: &'static str,
+    /// JSON (API) or form (pages) body for writes.
+    body: &'static str,
+    req: Req,
+}
+
+fn row(
+    method: Method,
+    route: &'static str,
+    uri: &'static str,
+    body: &'static str,
+    req: Req,
+) -> Row {
+    Row {
+        method,
+        route,
+        uri,
+        body,
+        req,
+    }
+}
+
+/// The expectations: one row per route.
+fn rows() -> Vec<Row> {
+    let (g, p) = (Method::GET, Method::POST);
+    vec![
+        // ----- API
+        row(
+            g.clone(),
+            "/api/openapi.json",
+            "/api/openapi.json",
+            "",
+            Public,
+        ),
+        row(g.clone(), "/api/me", "/api/me", "", Any),
+        row(g.clone(), "/api/agencies", "/api/agencies", "", Any),
+        row(g.clone(), "/api/users", "/api/users", "", Cap(ManageUsers)),
+        row(
+            g.clone(),
+            "/api/cases",
+            "/api/cases?limit=500",
+            "",
+            Shows(ReadCase, "{case_title}"),
+        ),
+        row(
+            p.clone(),
+            "/api/cases",
+            "/api/cases",
+            r#"{"title":"New case"}"#,
+            Cap(WriteCase),
+        ),
+        row(g.clone(), "/api/cases/{id}", "/api/cases/{case}", "", Read),
+        row(
+            p.clone(),
+            "/api/cases/{id}/notes",
+            "/api/cases/{case}/notes",
+            r#"{"body":"a note"}"#,
+            Write,
+        ),
+        row(
+            p.clone(),
+            "/api/cases/{id}/persons",
+            "/api/cases/{case}/persons",
+            r#"{"role":"victim","label":"V-9"}"#,
+            Write,
+        ),
+        row(
+            g.clone(),
+            "/api/persons",
+            "/api/persons?limit=500",
+            "",
+            Shows(ReadCase, "{person_label}"),
+        ),
+        row(
+            g.clone(),
+            "/api/persons/{id}",
+            "/api/persons/{person}",
+            "",
+            Read,
+        ),
+        row(
+            p.clone(),
+            "/api/persons/{id}/identifiers",
+            "/api/persons/{person}/identifiers",
+            r#"{"kind":"handle","value":"n3w","network":"irc"}"#,
+            Write,
+        ),
+        row(
+            p.clone(),
+            "/api/persons/{id}/events",
+            "/api/persons/{person}/events",
+            r#"{"kind":"arrest","date":"2026-03-02","country":"CA"}"#,
+            Write,
+        ),
+        row(
+            g.clone(),
+            "/api/identifiers/lookup",
+            "/api/identifiers/lookup?value={email}",
+            "",
+            Shows(ReadCase, "{person_label}"),
+        ),
+        row(
+            g.clone(),
+            "/api/dashboard",
+            "/api/dashboard",
+            "",
+            Cap(ReadCase),
+        ),
+        row(g.clone(), "/api/audit", "/api/audit", "", Cap(ReadAudit)),
+        row(
+            g.clone(),
+            "/api/audit/verify",
+            "/api/audit/verify",
+            "",
+            Cap(ReadAudit),
+        ),
+        // ----- pages
+        row(
+            g.clone(),
+            "/static/vigil.css",
+            "/static/vigil.css",
+            "",
+            Public,
+        ),
+        row(g.clone(), "/login", "/login", "", Public),
+        row(
+            p.clone(),
+            "/login",
+            "/login",
+            "",
+            Exempt("the sign-in form itself: tests/api.rs and tests/browser.rs"),
+        ),
+        row(p.clone(), "/logout", "/logout", "", Any),
+        row(g.clone(), "/", "/", "", Cap(ReadCase)),
+        row(
+            g.clone(),
+            "/cases",
+            "/cases",
+            "",
+            Shows(ReadCase, "{case_title}"),
+        ),
+        row(g.clone(), "/cases/{id}", "/cases/{case}", "", Read),
+        row(g.clone(), "/persons/{id}", "/persons/{person}", "", Read),
+        row(
+            p.clone(),
+            "/persons/{id}/notes",
+            "/persons/{person}/notes",
+            "body=a+note",
+            Write,
+        ),
+        row(
+            g.clone(),
+            "/lookup",
+            "/lookup?value={email}",
+            "",
+            Shows(ReadCase, "{person_label}"),
+        ),
+        row(g, "/audit", "/audit", "", Cap(ReadAudit)),
+    ]
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    Own,
+    Released,
+    Unreleased,
+}
+
+const ROLES: &[Role] = &[
+    Role::Investigator,
+    Role::ForensicExaminer,
+    Role::Analyst,
+    Role::Supervisor,
+    Role::LiaisonOfficer,
+    Role::AgencyAdmin,
+];
+
+fn can(role: Role, cap: Capability) -> bool {
+    role.capabilities().contains(&cap)
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Expect {
+    Allow,
+    AllowShows(bool),
+    Deny,
+    /// Denied, and the target must look absent (404).
+    Absent,
+}
+
+fn expect(req: Req, role: Role, scope: Scope) -> Expect {
+    let own = scope == Scope::Own;
+    let readable = can(role, ReadCase) && scope != Scope::Unreleased;
+    let record_deny = if scope == Scope::Unreleased {
+        Expect::Absent
+    } else {
+        Expect::Deny
+    };
+    match req {
+        Public | Any => Expect::Allow,
+        Cap(c) if can(role, c) => Expect::Allow,
+        Cap(_) => Expect::Deny,
+        Read if readable => Expect::Allow,
+        Read => record_deny,
+        Write if own && can(role, WriteCase) => Expect::Allow,
+        Write => record_deny,
+        Shows(c, _) if can(role, c) => Expect::AllowShows(readable),
+        Shows(..) => Expect::Deny,
+        Exempt(_) => unreachable!(),
+    }
+}
+
+struct Target {
+    case: i64,
+    case_title: String,
+    person: i64,
+    person_label: String,
+    email: String,
+}
+
+struct World {
+    name: &'static str,
+    app: Router,
+    store: Store,
+    /// [unreleased, released]
+    targets: [Target; 2],
+    _dir: Option<tempfile::TempDir>,
+}
+
+fn user(agency: char, role: Role) -> String {
+    format!("{agency}-{}", role.as_str())
+}
+
+async fn world(store: Store, name: &'static str, dir: Option<tempfile::TempDir>) -> World {
+    let admin = store
+        .init("Agency A", "CA", None, "a0", "correct horse battery")
+        .await
+        .unwrap();
+    let b = store
+        .add_agency(&admin, "Agency B", "GB", None)
+        .await
+        .unwrap();
+    for r in ROLES {
+        store
+            .add_user(&admin, &user('a', *r), None, r.as_str(), None)
+            .await
+            .unwrap();
+        store
+            .add_user(&admin, &user('b', *r), Some("Agency B"), r.as_str(), None)
+            .await
+            .unwrap();
+    }
+    let owner = store.principal("a-investigator").await.unwrap();
+    let mut targets = Vec::new();
+    for (title, release, tag) in [
+        ("Kestrel private", Release::Agency, "priv"),
+        (
+            "Kestrel released",
+            Release::To {
+                agencies: vec![b.id],
+                countries: vec![],
+            },
+            "rel",
+        ),
+    ] {
+        let case = store
+            .create_case(&owner, title, Some("Op Kestrel"), &release, "test")
+            .await
+            .unwrap();
+        for r in ROLES {
+            if can(*r, ReadCase) && *r != Role::Investigator {
+                store
+                    .add_case_member(&owner, case.id, &user('a', *r))
+                    .await
+                    .unwrap();
+            }
+        }
+        let label = format!("{tag}_suspect");
+        let person = store
+            .add_person(
+                &owner,
+                case.id,
+                &NewPerson::parse("suspect", &label).unwrap(),
+                "test",
+            )
+            .await
+            .unwrap();
+        let email = format!("{tag}.trader@example.net");
+        store
+            .add_identifier(
+                &owner,
+                person.id,
+                &NewIdentifier::parse("email", &email).unwrap(),
+                "test",
+            )
+            .await
+            .unwrap();
+        store
+            .add_event(
+                &owner,
+                person.id,
+                &NewEvent::parse("tip-received", "2026-01-01", "CA").unwrap(),
+                "test",
+            )
+            .await
+            .unwrap();
+        targets.push(Target {
+            case: case.id,
+            case_title: title.to_string(),
+            person: person.id,
+            person_label: label,
+            email,
+        });
+    }
+    let app = vigil_server::router(
+        store.clone(),
+        Config {
+            secure_cookies: true,
+            session_ttl_seconds: 600,
+            search_dir: None,
+        },
+    );
+    let [t0, t1]: [Target; 2] = match targets.try_into() {
+        Ok(t) => t,
+        Err(_) => unreachable!(),
+    };
+    World {
+        name,
+        app,
+        store,
+        targets: [t0, t1],
+        _dir: dir,
+    }
+}
+
+async fn worlds() -> Vec<World> {
+    let dir = vigil_testkit::tempdir();
+    let store = Store::open_sqlite(&dir.path().join("vigil.db"))
+        .await
+        .unwrap();
+    let mut v = vec![world(store, "sqlite", Some(dir)).await];
+    if let Some(url) = vigil_testkit::fresh_postgres_url().await {
+        let store = Store::open_postgres(&url).await.unwrap();
+        v.push(world(store, "postgres", None).await);
+    }
+    v
+}
+
+fn fill(text: &str, t: &Target) -> String {
+    text.replace("{case_title}", &t.case_title)
+        .replace("{case}", &t.case.to_string())
+        .replace("{person_label}", &t.person_label)
+        .replace("{person}", &t.person.to_string())
+        .replace("{email}", &t.email)
+}
+
+/// Routes as the routers record them, `METHOD path`.
+fn recorded() -> BTreeSet<String> {
+    let api = vigil_server::api::api_router();
+    let pages = vigil_server::pages::page_router();
+    api.routes()
+        .iter()
+        .chain(pages.routes())
+        .map(|(m, p)| format!("{m} {p}"))
+        .collect()
+}
+
+#[test]
+fn every_route_has_a_row() {
+    let recorded = recorded();
+    let rows: BTreeSet<String> = rows()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.route))
+        .collect();
+    let missing: Vec<&String> = recorded.difference(&rows).collect();
+    assert!(
+        missing.is_empty(),
+        "routes without an authorisation row (add one to rows() in crates/vigil-server/tests/authz.rs): {missing:?}"
+    );
+    let stale: Vec<&String> = rows.difference(&recorded).collect();
+    assert!(
+        stale.is_empty(),
+        "rows for routes that no longer exist: {stale:?}"
+    );
+    for r in self::rows() {
+        if let Exempt(reason) = r.req {
+            assert!(
+                reason.len() > 10,
+                "{}: an exemption needs its reason",
+                r.route
+            );
+        }
+    }
+}
+
+async fn request(w: &World, row: &Row, uri: &str, who: Option<&str>) -> (StatusCode, String) {
+    let via = if row.route.starts_with("/api/") {
+        Via::Token
+    } else {
+        Via::Session
+    };
+    let mut b = Request::builder().method(row.method.clone()).uri(uri);
+    let mut body = row.body.to_string();
+    if let Some(name) = who {
+        let p = w.store.principal(name).await.unwrap();
+        match via {
+            Via::Token => {
+                let (_, token) = w.store.create_api_token(&p, "matrix", None).await.unwrap();
+                b = b.header(header::AUTHORIZATION, format!("Bearer {token}"));
+            }
+            Via::Session => {
+                let s = w.store.create_session(&p, 600).await.unwrap();
+                b = b.header(
+                    header::COOKIE,
+                    format!("{}={}", vigil_server::auth::SESSION_COOKIE, s.token),
+                );
+                if row.method == Method::POST {
+                    let csrf = vigil_server::auth::csrf_token(&s.token);
+                    body = if body.is_empty() {
+                        format!("csrf={csrf}")
+                    } else {
+                        format!("{body}&csrf={csrf}")
+                    };
+                }
+            }
+        }
+    }
+    if row.method == Method::POST {
+        let ct = match via {
+            Via::Token => "application/json",
+            Via::Session => "application/x-www-form-urlencoded",
+        };
+        b = b.header(header::CONTENT_TYPE, ct);
+    }
+    let res = w
+        .app
+        .clone()
+        .oneshot(b.body(Body::from(body)).unwrap())
+        .await
+        .unwrap();
+    let status = res.status();
+    let bytes = axum::body::to_bytes(res.into_body(), 1 << 24)
+        .await
+        .unwrap();
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+#[tokio::test]
+async fn every_route_role_and_scope_is_allowed_or_denied_as_the_table_says() {
+    for w in worlds().await {
+        let mut failures = Vec::new();
+        let mut runs = 0;
+        for row in rows() {
+            if matches!(row.req, Exempt(_)) {
+                continue;
+            }
+            let scopes: &[Scope] = match row.req {
+                Read | Write | Shows(..) => &[Scope::Own, Scope::Released, Scope::Unreleased],
+                _ => &[Scope::Own, Scope::Unreleased],
+            };
+            for role in ROLES {
+                for scope in scopes {
+                    runs += 1;
+                    let t = &w.targets[usize::from(*scope == Scope::Released)];
+                    let uri = fill(row.uri, t);
+                    let name = user(if *scope == Scope::Own { 'a' } else { 'b' }, *role);
+                    let (status, body) = request(&w, &row, &uri, Some(&name)).await;
+                    let want = expect(row.req, *role, *scope);
+                    let allowed = status.is_success() || status.is_redirection();
+                    let good = match &want {
+                        Expect::Allow => allowed,
+                        Expect::AllowShows(shows) => {
+                            let Shows(_, marker) = row.req else {
+                                unreachable!()
+                            };
+                            allowed && body.contains(&fill(marker, t)) == *shows
+                        }
+                        Expect::Deny => {
+                            status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND
+                        }
+                        Expect::Absent => status == StatusCode::NOT_FOUND,
+                    };
+                    if !good {
+                        failures.push(format!(
+                            "{} {} as {name} ({scope:?}): expected {want:?}, got {status}: {}",
+                            row.method,
+                            uri,
+                            body.chars().take(200).collect::<String>()
+                        ));
+                    }
+                }
+            }
+            // Without credentials only public routes answer.
+            let t = &w.targets[0];
+            let (status, _) = request(&w, &row, &fill(row.uri, t), None).await;
+            let anonymous_ok = status.is_success() && !matches!(row.req, Public)
+                || (!status.is_success() && matches!(row.req, Public));
+            if anonymous_ok {
+                failures.push(format!(
+                    "{} {} without credentials: got {status}",
+                    row.method, row.uri
+                ));
+            }
+        }
+        assert!(runs > 150, "{}: only {runs} runs", w.name);
+        assert!(
+            failures.is_empty(),
+            "{}: {} of {runs} requests disagree with the table:\n{}",
+            w.name,
+            failures.len(),
+            failures.join("\n")
+        );
+    }
+}
