@@ -190,7 +190,7 @@ fn person_id(env: &Env, user: &str, case: &str, label: &str) -> i64 {
         .unwrap()
 }
 
-fn pair<'a>(list: &'a Value, a: i64, b: i64) -> Option<&'a Value> {
+fn pair(list: &Value, a: i64, b: i64) -> Option<&Value> {
     list.as_array().unwrap().iter().find(|c| {
         let (x, y) = (c["person_a"]["id"].as_i64(), c["person_b"]["id"].as_i64());
         (x, y) == (Some(a), Some(b)) || (x, y) == (Some(b), Some(a))
