@@ -675,8 +675,10 @@ async fn hash_sets_and_matching() {
         .await
         .json();
         assert_eq!(mb["answers"][0]["matches"].as_array().unwrap().len(), 0);
+        let nothing = send(&w.app, post_json("/api/match", &w.token_a, json!({}))).await;
+        assert_eq!(nothing.status, StatusCode::OK);
+        assert_eq!(nothing.json()["answers"], json!([]));
         for bad in [
-            json!({}),
             json!({"md5": ["xyz"]}),
             json!({"pdq": [{"hash": "00"}]}),
             json!({"md5": [KNOWN_MD5], "max_distance": 999}),

@@ -75,9 +75,15 @@ pub struct ChatSearchParams {
     pub room: Option<String>,
     /// Only messages of this case.
     pub case_id: Option<i64>,
-    /// Inclusive lower bound (YYYY-MM-DD or RFC 3339).
+    /// Inclusive lower bound (YYYY-MM-DD or RFC 3339; empty: none).
+    #[param(
+        pattern = r"^([0-9]{4}-[0-9]{2}-[0-9]{2}([Tt][0-9:.]+([Zz]|[+-][0-9]{2}:[0-9]{2}))?)?$"
+    )]
     pub since: Option<String>,
-    /// Exclusive upper bound (YYYY-MM-DD or RFC 3339).
+    /// Exclusive upper bound (YYYY-MM-DD or RFC 3339; empty: none).
+    #[param(
+        pattern = r"^([0-9]{4}-[0-9]{2}-[0-9]{2}([Tt][0-9:.]+([Zz]|[+-][0-9]{2}:[0-9]{2}))?)?$"
+    )]
     pub until: Option<String>,
 }
 
@@ -375,6 +381,7 @@ pub struct ChatImportParams {
 pub struct ChatImportIn {
     pub case_id: i64,
     /// The log text as the client wrote it.
+    #[schema(min_length = 1, pattern = r"\S")]
     pub log: String,
     pub format: Option<String>,
     pub room: Option<String>,
@@ -459,6 +466,9 @@ pub fn routes(r: ApiRouter) -> ApiRouter {
 
 // ----- shared with the pages ----------------------------------------------
 
+/// The deepest search result a page can start at.
+pub const MAX_SEARCH_OFFSET: u64 = 100_000;
+
 fn no_index() -> Problem {
     Problem::new(
         StatusCode::SERVICE_UNAVAILABLE,
@@ -503,21 +513,20 @@ pub async fn search(
     }
     let offset = u64::try_from(pp.offset.unwrap_or(0))
         .map_err(|_| Problem::bad_request("offset must not be negative"))?;
-    // tantivy collects offset + limit documents; keep that bounded.
-    if offset > 100_000 {
-        return Err(Problem::bad_request(
-            "offset must not exceed 100000; narrow the search",
-        ));
-    }
+    // tantivy collects offset + limit documents; past this depth answer an
+    // empty page (with the true total) rather than collect millions.
+    let too_deep = offset > MAX_SEARCH_OFFSET;
     let since = q
         .since
         .as_deref()
-        .map(|s| parse_when(s, "since"))
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| parse_when(s.trim(), "since"))
         .transpose()?;
     let until = q
         .until
         .as_deref()
-        .map(|s| parse_when(s, "until"))
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| parse_when(s.trim(), "until"))
         .transpose()?;
     let dir = dir.ok_or_else(no_index)?;
     let text = q.q.clone().unwrap_or_default();
@@ -532,8 +541,8 @@ pub async fn search(
         handle: q.handle.clone().filter(|h| !h.trim().is_empty()),
         since,
         until,
-        offset: offset as usize,
-        limit: limit as usize,
+        offset: if too_deep { 0 } else { offset as usize },
+        limit: if too_deep { 1 } else { limit as usize },
     };
     let page = tokio::task::spawn_blocking(move || {
         let index = SearchIndex::open(&dir).map_err(|e| internal("search index", e))?;
@@ -544,6 +553,10 @@ pub async fn search(
     })
     .await
     .map_err(|e| internal("search task", e))??;
+    let mut page = page;
+    if too_deep {
+        page.hits.clear();
+    }
     let ids: Vec<i64> = page.hits.iter().map(|h| h.message_id).collect();
     let rooms = store.chat_message_rooms(p, &ids).await?;
     let total = page.total as u64;
@@ -785,6 +798,7 @@ async fn search_chat(
     responses((status = 200, body = ChatRoomPage),
               (status = 400, body = Problem, content_type = "application/problem+json"),
               (status = 401, body = Problem, content_type = "application/problem+json"),
+              (status = 403, body = Problem, content_type = "application/problem+json"),
               (status = 404, body = Problem, content_type = "application/problem+json")))]
 async fn list_rooms(
     c: ApiCaller,
@@ -802,6 +816,7 @@ async fn list_rooms(
     responses((status = 200, body = ChatRoomDetailOut),
               (status = 400, body = Problem, content_type = "application/problem+json"),
               (status = 401, body = Problem, content_type = "application/problem+json"),
+              (status = 403, body = Problem, content_type = "application/problem+json"),
               (status = 404, body = Problem, content_type = "application/problem+json")))]
 async fn show_room(c: ApiCaller, ApiPath(id): ApiPath<i64>) -> ApiResult<ChatRoomDetailOut> {
     Ok(axum::Json(
@@ -815,6 +830,7 @@ async fn show_room(c: ApiCaller, ApiPath(id): ApiPath<i64>) -> ApiResult<ChatRoo
     responses((status = 200, body = ChatMessagePage),
               (status = 400, body = Problem, content_type = "application/problem+json"),
               (status = 401, body = Problem, content_type = "application/problem+json"),
+              (status = 403, body = Problem, content_type = "application/problem+json"),
               (status = 404, body = Problem, content_type = "application/problem+json")))]
 async fn room_messages(
     c: ApiCaller,

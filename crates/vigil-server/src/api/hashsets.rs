@@ -148,25 +148,47 @@ pub struct PdqQueryIn {
     #[schema(pattern = "^[0-9a-fA-F]{64}$")]
     pub hash: String,
     /// PDQ quality (0–100); below 50 the answer is flagged unreliable.
-    #[schema(minimum = 0, maximum = 100)]
-    pub quality: Option<u8>,
+    #[schema(value_type = Option<u8>, minimum = 0, maximum = 100)]
+    pub quality: Option<f64>,
 }
 
-/// Hashes to match against the agency's sets.
+/// An MD5 as 32 hex digits (documentation of the accepted values).
+#[derive(ToSchema)]
+#[schema(value_type = String, pattern = "^[0-9a-fA-F]{32}$")]
+#[allow(dead_code)]
+pub struct Md5Hex(String);
+
+/// A SHA-1 as 40 hex digits (documentation of the accepted values).
+#[derive(ToSchema)]
+#[schema(value_type = String, pattern = "^[0-9a-fA-F]{40}$")]
+#[allow(dead_code)]
+pub struct Sha1Hex(String);
+
+/// A SHA-256 as 64 hex digits (documentation of the accepted values).
+#[derive(ToSchema)]
+#[schema(value_type = String, pattern = "^[0-9a-fA-F]{64}$")]
+#[allow(dead_code)]
+pub struct Sha256Hex(String);
+
+/// Hashes to match against the agency's sets (none: no answers).
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MatchIn {
     #[serde(default)]
+    #[schema(value_type = Vec<Md5Hex>, max_items = 1000)]
     pub md5: Vec<String>,
     #[serde(default)]
+    #[schema(value_type = Vec<Sha1Hex>, max_items = 1000)]
     pub sha1: Vec<String>,
     #[serde(default)]
+    #[schema(value_type = Vec<Sha256Hex>, max_items = 1000)]
     pub sha256: Vec<String>,
     #[serde(default)]
+    #[schema(max_items = 1000)]
     pub pdq: Vec<PdqQueryIn>,
     /// Overrides every set's PDQ radius (0–256).
-    #[schema(minimum = 0, maximum = 256)]
-    pub max_distance: Option<u32>,
+    #[schema(value_type = Option<u32>, minimum = 0, maximum = 256)]
+    pub max_distance: Option<f64>,
     /// Also match rotations and mirror images of the PDQ queries.
     #[serde(default)]
     pub dihedral: bool,
@@ -274,6 +296,9 @@ pub struct MatchOut {
         HashSetPage,
         HashSetImportOut,
         HashSetDetailOut,
+        Md5Hex,
+        Sha1Hex,
+        Sha256Hex,
         PdqQueryIn,
         MatchIn,
         HashMatchOut,
@@ -305,21 +330,22 @@ fn hex<T>(
 /// Parses the request into the store's queries and runs them.
 pub async fn run_match(store: &Store, p: &Principal, m: MatchIn) -> Result<MatchOut, Problem> {
     let n = m.md5.len() + m.sha1.len() + m.sha256.len() + m.pdq.len();
-    if n == 0 {
-        return Err(Problem::bad_request(
-            "nothing to match: give md5, sha1, sha256 or pdq values",
-        ));
-    }
-    if n > MAX_QUERIES {
+    let longest = [m.md5.len(), m.sha1.len(), m.sha256.len(), m.pdq.len()];
+    if longest.iter().any(|l| *l > MAX_QUERIES) {
         return Err(Problem::bad_request(format!(
-            "at most {MAX_QUERIES} hashes per request"
+            "at most {MAX_QUERIES} hashes of each kind per request"
         )));
     }
-    if m.max_distance.is_some_and(|d| d > 256) {
-        return Err(Problem::bad_request(
-            "max_distance: PDQ distances are 0..=256",
-        ));
-    }
+    // JSON does not tell 31 from 31.0; accept both, nothing fractional.
+    let max_distance = match m.max_distance {
+        None => None,
+        Some(d) if d.fract() == 0.0 && (0.0..=256.0).contains(&d) => Some(d as u32),
+        Some(_) => {
+            return Err(Problem::bad_request(
+                "max_distance: a whole number 0..=256 (PDQ distances)",
+            ));
+        }
+    };
     let mut q = Vec::with_capacity(n);
     for (i, h) in m.md5.iter().enumerate() {
         q.push(MatchQuery::Md5(hex("md5", i, h, Md5::from_hex)?));
@@ -331,12 +357,19 @@ pub async fn run_match(store: &Store, p: &Principal, m: MatchIn) -> Result<Match
         q.push(MatchQuery::Sha256(hex("sha256", i, h, Sha256::from_hex)?));
     }
     for (i, h) in m.pdq.iter().enumerate() {
-        if h.quality.is_some_and(|x| x > 100) {
-            return Err(Problem::bad_request(format!("pdq[{i}].quality: 0..=100")));
-        }
+        // JSON does not tell 60 from 60.0; accept both, nothing fractional.
+        let quality = match h.quality {
+            None => None,
+            Some(x) if x.fract() == 0.0 && (0.0..=100.0).contains(&x) => Some(x as u8),
+            Some(_) => {
+                return Err(Problem::bad_request(format!(
+                    "pdq[{i}].quality: a whole number 0..=100"
+                )));
+            }
+        };
         q.push(MatchQuery::Pdq {
             hash: hex("pdq", i, &h.hash, PdqHash::from_hex)?,
-            quality: h.quality,
+            quality,
             dihedral: None,
         });
     }
@@ -345,7 +378,7 @@ pub async fn run_match(store: &Store, p: &Principal, m: MatchIn) -> Result<Match
             p,
             &q,
             &MatchOptions {
-                max_distance: m.max_distance,
+                max_distance,
                 dihedral: m.dihedral,
             },
         )

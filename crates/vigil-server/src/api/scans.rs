@@ -381,6 +381,7 @@ pub async fn items(
     responses((status = 200, body = ScanPage),
               (status = 400, body = Problem, content_type = "application/problem+json"),
               (status = 401, body = Problem, content_type = "application/problem+json"),
+              (status = 403, body = Problem, content_type = "application/problem+json"),
               (status = 404, body = Problem, content_type = "application/problem+json")))]
 async fn list_scans(
     c: ApiCaller,
@@ -398,6 +399,7 @@ async fn list_scans(
     responses((status = 200, body = ScanDetailOut),
               (status = 400, body = Problem, content_type = "application/problem+json"),
               (status = 401, body = Problem, content_type = "application/problem+json"),
+              (status = 403, body = Problem, content_type = "application/problem+json"),
               (status = 404, body = Problem, content_type = "application/problem+json")))]
 async fn show_scan(c: ApiCaller, ApiPath(id): ApiPath<i64>) -> ApiResult<ScanDetailOut> {
     Ok(axum::Json(detail(&c.store, &c.principal, id).await?))
@@ -409,6 +411,7 @@ async fn show_scan(c: ApiCaller, ApiPath(id): ApiPath<i64>) -> ApiResult<ScanDet
     responses((status = 200, body = EvidenceItemPage),
               (status = 400, body = Problem, content_type = "application/problem+json"),
               (status = 401, body = Problem, content_type = "application/problem+json"),
+              (status = 403, body = Problem, content_type = "application/problem+json"),
               (status = 404, body = Problem, content_type = "application/problem+json")))]
 async fn scan_items(
     c: ApiCaller,
