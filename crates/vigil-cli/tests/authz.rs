@@ -91,7 +91,15 @@ const ROWS: &[Row] = &[
     row("case show", &["{case}"], Read),
     row("case update", &["{case}", "--title", "Renamed"], Write),
     row("chat import", &["{dir}/irc.log", "--case", "{case}"], Write),
+    row("chat reindex", &["--case", "{case}"], Read),
     row("chat search", &["zebra"], Shows(ReadCase, "{room}")),
+    row(
+        "demo",
+        &[],
+        Exempt(
+            "creates its own instance and users, only in a new or demo database (tests/demo.rs)",
+        ),
+    ),
     row(
         "event add",
         &[
@@ -107,6 +115,21 @@ const ROWS: &[Row] = &[
         Write,
     ),
     row("event update", &["{event}", "--details", "remanded"], Write),
+    row("graph communities", &["--case", "{case}"], Read),
+    row(
+        "graph export",
+        &[
+            "--case",
+            "{case}",
+            "--format",
+            "graphml",
+            "--out",
+            "{dir}/g.graphml",
+        ],
+        Read,
+    ),
+    row("graph key-players", &["--case", "{case}"], Read),
+    row("graph path", &["{person}", "{person}"], Read),
     row("hashset delete", &["{set}"], Cap(ManageHashSets)),
     row(
         "hashset export",
@@ -187,6 +210,7 @@ const ROWS: &[Row] = &[
         &[],
         Exempt("needs a package sealed by a partner instance (tests/share.rs)"),
     ),
+    row("package ack", &["999999"], Gate(Packages)),
     row("package list", &[], Cap(Packages)),
     row(
         "package outcomes",

@@ -317,14 +317,16 @@ async fn build(
     }))
 }
 
+// The demo officers of the hosting (Canadian) agency, one per role.
+const ADMIN: &str = "ca.admin";
+const INV: &str = "ca.investigator";
+const EXAMINER: &str = "ca.examiner";
+const ANALYST: &str = "ca.analyst";
+const LIAISON: &str = "ca.liaison";
+
 /// The story, step by step. Returns the counts per pipeline.
 async fn pipelines(a: &Instance<'_>, b: &Instance<'_>, m: &Manifest, work: &Path) -> Result<Value> {
     let mut s = BTreeMap::<&str, Value>::new();
-    const ADMIN: &str = "ca.admin";
-    const INV: &str = "ca.investigator";
-    const EXAMINER: &str = "ca.examiner";
-    const ANALYST: &str = "ca.analyst";
-    const LIAISON: &str = "ca.liaison";
 
     // ----- init, agencies, users --------------------------------------------
     a.step("agencies and users");
@@ -897,13 +899,51 @@ async fn pipelines(a: &Instance<'_>, b: &Instance<'_>, m: &Manifest, work: &Path
     Ok(json!(s))
 }
 
-/// The network analysis of the operation (`vigil graph …`), built in
-/// parallel by another change: after merging, run its key-players report
-/// here (`a.run(ANALYST, cli(argv!["graph", "key-players", "--operation",
-/// operation])?)`) and return its counts (nodes, edges, key players). Until
-/// then the demo has no graph step and says nothing about it.
-async fn step_graph(_a: &Instance<'_>, _operation: &str) -> Result<Option<Value>> {
-    Ok(None)
+/// The network analysis of the operation: `vigil graph key-players` as the
+/// analyst, exactly as an analyst would run it. The summary keeps what the
+/// story turns on — who ranks first, who was made administrator by whom, and
+/// who supplied the most files — so a change that breaks the analysis shows
+/// in the demo's own output.
+async fn step_graph(a: &Instance<'_>, operation: &str) -> Result<Option<Value>> {
+    let v = a
+        .run(
+            ANALYST,
+            cli(argv![
+                "graph",
+                "key-players",
+                "--operation",
+                operation,
+                "--top",
+                "10"
+            ])?,
+        )
+        .await?;
+    let label = |p: &Value| p["label"].as_str().unwrap_or_default().to_string();
+    // The report's fields are flattened beside the scope and counts.
+    let report = &v;
+    let administrators: Vec<Value> = report["administrators"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|e| {
+            json!({
+                "administrator": label(&e["player"]),
+                "room": e["room"],
+                "appointed_by": e["appointed_by"].as_object().map(|_| label(&e["appointed_by"])),
+            })
+        })
+        .collect();
+    let top_distributor = report["distributors_by_files"]
+        .get(0)
+        .map(|d| json!({"player": label(&d["player"]), "files_supplied": d["files_supplied"]}));
+    Ok(Some(json!({
+        "nodes": v["nodes"],
+        "edges": v["edges"],
+        "top_player": report["ranking"].get(0).map(|r| label(&r["player"])),
+        "administrators": administrators,
+        "top_distributor": top_distributor,
+    })))
 }
 
 /// `vigil event add` for one outcome.
