@@ -3,6 +3,8 @@
 //! test runs on SQLite only and says that PostgreSQL was skipped, so the
 //! suite passes on a laptop without a server.
 
+pub mod webdriver;
+
 use sqlx::Connection;
 
 /// The environment variable naming the PostgreSQL server for tests

@@ -205,7 +205,11 @@ pub async fn graph(store: &Store, g: &Global, out: &Output, cmd: GraphCmd) -> Re
             let sg = store.offender_graph(&p, &a.scope.scope()).await?;
             let key = |id: i64| -> Result<String> {
                 sg.person_key(id).ok_or_else(|| {
-                    UsageError(format!("person {id} is not in your graph of {}", sg.scope)).into()
+                    UsageError(format!(
+                        "person {id} not found in your graph of {}",
+                        sg.scope
+                    ))
+                    .into()
                 })
             };
             let (from, to) = (key(a.person_a)?, key(a.person_b)?);

@@ -136,13 +136,11 @@ pub async fn keys(store: &Store, g: &Global, out: &Output, cmd: KeysCmd) -> Resu
             let keys = AgencyKeys::generate(&p.agency_name, country)
                 .context("cannot generate the agency keys")?;
             let secret = keys.to_secret_json().context("cannot encode the keys")?;
+            let protected = key_passphrase().is_some();
             let stored = match key_passphrase() {
                 Some(pass) => vigil_share::protect_secret(&secret, &pass, None)
                     .context("cannot encrypt the keys")?,
-                None => {
-                    warn_clear_keys();
-                    secret.expose_secret().to_string()
-                }
+                None => secret.expose_secret().to_string(),
             };
             let bundle = keys.public_bundle();
             let key = store
@@ -153,6 +151,11 @@ pub async fn keys(store: &Store, g: &Global, out: &Output, cmd: KeysCmd) -> Resu
                     &stored,
                 )
                 .await?;
+            // Warned only once the keys are stored, so a refused command
+            // says nothing but why it was refused.
+            if !protected {
+                warn_clear_keys();
+            }
             out.emit(&key, |k| {
                 println!(
                     "generated keys for {}; fingerprint {}",
@@ -508,7 +511,11 @@ async fn write_ack(
         .await?
         .into_iter()
         .find(|r| r.package_uid == acked && r.direction == "received")
-        .ok_or_else(|| usage(format!("no package {acked} was imported here")))?;
+        .ok_or_else(|| {
+            usage(format!(
+                "package {acked} not found among the packages imported here"
+            ))
+        })?;
     let recipient = partner_bundle(store, p, received.peer_agency_id).await?;
     let keys = own_keys(store, p, KeyUse::Seal).await?;
     let mut fields = ManifestFields::new(PackageKind::Ack);
