@@ -68,6 +68,7 @@ pub struct MessageDoc {
     pub room: String,
     pub handle: String,
     /// UTC; stored with second precision.
+    #[serde(with = "time::serde::rfc3339")]
     pub time: OffsetDateTime,
     pub text: String,
 }
@@ -82,8 +83,10 @@ pub struct SearchRequest {
     pub room: Option<String>,
     pub handle: Option<String>,
     /// Inclusive lower bound.
+    #[serde(with = "time::serde::rfc3339::option")]
     pub since: Option<OffsetDateTime>,
     /// Exclusive upper bound.
+    #[serde(with = "time::serde::rfc3339::option")]
     pub until: Option<OffsetDateTime>,
     pub offset: usize,
     /// Page size, clamped to [`MAX_LIMIT`]; 0 means 20.
@@ -96,6 +99,8 @@ pub struct Hit {
     pub case_id: i64,
     pub room: String,
     pub handle: String,
+    /// RFC 3339, like every time Vigil prints.
+    #[serde(with = "time::serde::rfc3339")]
     pub time: OffsetDateTime,
     pub score: f32,
     /// Plain-text excerpt of the message.

@@ -27,9 +27,10 @@ pub fn bars(title: &str, data: &[(String, i64)]) -> String {
     let max = data.iter().map(|d| d.1).max().unwrap_or(0).max(1);
     let mut s = format!(
         "<svg class=\"chart\" role=\"img\" aria-labelledby=\"t-{id}\" viewBox=\"0 0 {width} {height}\" \
-         width=\"100%\" xmlns=\"http://www.w3.org/2000/svg\"><title id=\"t-{id}\">{t}</title>",
+         width=\"{shown}\" xmlns=\"http://www.w3.org/2000/svg\"><title id=\"t-{id}\">{t}</title>",
         id = slug(title),
-        t = esc(title)
+        t = esc(title),
+        shown = width * 3 / 2
     );
     if data.is_empty() {
         s.push_str("<text x=\"0\" y=\"20\" class=\"muted\">No data yet</text>");
@@ -56,11 +57,12 @@ pub fn line(title: &str, data: &[(String, i64)]) -> String {
     let max = data.iter().map(|d| d.1).max().unwrap_or(0).max(1);
     let mut s = format!(
         "<svg class=\"chart\" role=\"img\" aria-labelledby=\"t-{id}\" viewBox=\"0 0 {w} {h}\" \
-         width=\"100%\" xmlns=\"http://www.w3.org/2000/svg\"><title id=\"t-{id}\">{t}</title>\
+         width=\"{shown}\" xmlns=\"http://www.w3.org/2000/svg\"><title id=\"t-{id}\">{t}</title>\
          <line x1=\"{left}\" y1=\"{by}\" x2=\"{w}\" y2=\"{by}\" class=\"grid\"/>\
          <text x=\"0\" y=\"{ty}\" class=\"axis\">{max}</text><text x=\"0\" y=\"{by}\" class=\"axis\">0</text>",
         id = slug(title),
         t = esc(title),
+        shown = w * 3 / 2,
         by = h - bottom,
         ty = top + 10,
     );
