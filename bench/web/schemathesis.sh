@@ -6,7 +6,7 @@
 source "$(dirname "$0")/common.sh"
 ST="${ST:-$(command -v st || command -v schemathesis || true)}"
 [ -n "$ST" ] || { echo "schemathesis not installed (pip install schemathesis)" >&2; exit 1; }
-N_CASES=0
+
 timeout "${TIMEOUT:-600}" "$ST" run "http://127.0.0.1:$PORT/api/openapi.json" \
   --header "Authorization: Bearer $TOKEN" \
   --checks all \
