@@ -132,9 +132,11 @@ pub fn parse_text(field: &'static str, s: &str) -> Result<String, ValidationErro
         return Err(ValidationError::new(field, s, "must not be empty"));
     }
     if t.len() > 100_000 {
+        // The first characters, not bytes: a byte slice could split one.
+        let start: String = s.chars().take(40).collect();
         return Err(ValidationError::new(
             field,
-            &s[..40],
+            &start,
             "longer than 100000 bytes",
         ));
     }

@@ -291,9 +291,19 @@ pub fn routes(r: ApiRouter) -> ApiRouter {
 fn note(body: &DecisionIn) -> Result<Option<String>, Problem> {
     match body.note.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
+        Some(n) if n.chars().count() > NOTE_MAX_CHARS => Err(Problem::from(
+            vigil_domain::ValidationError::new(
+                "note",
+                &n.chars().take(40).collect::<String>(),
+                "longer than 2000 characters",
+            ),
+        )),
         Some(n) => Ok(Some(vigil_domain::records::parse_text("note", n)?)),
     }
 }
+
+/// The longest decision note, as the OpenAPI document states it.
+const NOTE_MAX_CHARS: usize = 2000;
 
 /// Candidate links among the persons the caller may read (recomputed from
 /// the current records), best first, each with its evidence.
@@ -359,6 +369,7 @@ async fn accept(
               (status = 401, body = Problem, content_type = "application/problem+json"),
               (status = 403, body = Problem, content_type = "application/problem+json"),
               (status = 404, body = Problem, content_type = "application/problem+json"),
+              (status = 409, body = Problem, content_type = "application/problem+json"),
               (status = 422, body = Problem, content_type = "application/problem+json")))]
 async fn reject(
     c: ApiCaller,
