@@ -291,13 +291,13 @@ pub fn routes(r: ApiRouter) -> ApiRouter {
 fn note(body: &DecisionIn) -> Result<Option<String>, Problem> {
     match body.note.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
-        Some(n) if n.chars().count() > NOTE_MAX_CHARS => Err(Problem::from(
-            vigil_domain::ValidationError::new(
+        Some(n) if n.chars().count() > NOTE_MAX_CHARS => {
+            Err(Problem::from(vigil_domain::ValidationError::new(
                 "note",
                 &n.chars().take(40).collect::<String>(),
                 "longer than 2000 characters",
-            ),
-        )),
+            )))
+        }
         Some(n) => Ok(Some(vigil_domain::records::parse_text("note", n)?)),
     }
 }
