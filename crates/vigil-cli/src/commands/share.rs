@@ -462,11 +462,16 @@ fn key_passphrase() -> Option<vigil_share::secrecy::SecretString> {
         .map(vigil_share::secrecy::SecretString::from)
 }
 
+/// Says once per process that the keys are stored in clear: `vigil demo`
+/// and `vigil serve` open them many times, and one warning says it all.
 fn warn_clear_keys() {
-    eprintln!(
-        "warning: the agency's secret keys are stored unencrypted in the database; \
-         set {KEY_PASSPHRASE_ENV} (and run `vigil keys generate` again) to encrypt them at rest"
-    );
+    static WARNED: std::sync::Once = std::sync::Once::new();
+    WARNED.call_once(|| {
+        eprintln!(
+            "warning: the agency's secret keys are stored unencrypted in the database; \
+             set {KEY_PASSPHRASE_ENV} (and run `vigil keys generate` again) to encrypt them at rest"
+        )
+    });
 }
 
 /// Opens the stored secret keys: passphrase-protected ones with
