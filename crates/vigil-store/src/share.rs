@@ -561,6 +561,22 @@ fn check_sections(sections: &BTreeMap<String, serde_json::Value>) -> Result<(), 
     Ok(())
 }
 
+/// Every package payload starts with the content version and its kind;
+/// anything else is refused before a field of it is read.
+fn check_header(version: u32, kind: &str, expected: &'static str) -> Result<(), StoreError> {
+    if version != CONTENT_VERSION {
+        return Err(invalid(
+            "version",
+            &version.to_string(),
+            format!("unsupported package content version (expected {CONTENT_VERSION})"),
+        ));
+    }
+    if kind != expected {
+        return Err(invalid("kind", kind, format!("expected {expected}")));
+    }
+    Ok(())
+}
+
 fn check_uid(field: &'static str, uid: &str) -> Result<(), StoreError> {
     if uuid::Uuid::parse_str(uid).is_err() {
         return Err(invalid(field, uid, "is not a UUID"));
@@ -1623,16 +1639,7 @@ impl Store {
     ) -> Result<PackageRecord, StoreError> {
         self.require(p, Capability::Packages, "package.import")
             .await?;
-        if content.version != CONTENT_VERSION {
-            return Err(invalid(
-                "version",
-                &content.version.to_string(),
-                format!("unsupported package content version (expected {CONTENT_VERSION})"),
-            ));
-        }
-        if content.kind != "ack" {
-            return Err(invalid("kind", &content.kind, "expected ack"));
-        }
+        check_header(content.version, &content.kind, "ack")?;
         check_uid("acknowledges", &content.acknowledges)?;
         if let Some(r) = &pkg.in_reply_to
             && r != &content.acknowledges
@@ -1780,16 +1787,7 @@ impl Store {
         self.require(p, Capability::Packages, "package.import")
             .await?;
         // Validate everything before touching the database.
-        if content.version != CONTENT_VERSION {
-            return Err(invalid(
-                "version",
-                &content.version.to_string(),
-                format!("unsupported package content version (expected {CONTENT_VERSION})"),
-            ));
-        }
-        if content.kind != "leads" {
-            return Err(invalid("kind", &content.kind, "expected leads"));
-        }
+        check_header(content.version, &content.kind, "leads")?;
         check_sections(&content.sections)?;
         let operation = vigil_domain::records::parse_name("operation", &content.operation)?;
         let mut checked = Vec::new();
@@ -2423,16 +2421,7 @@ impl Store {
     ) -> Result<ImportSummary, StoreError> {
         self.require(p, Capability::Packages, "package.import")
             .await?;
-        if content.version != CONTENT_VERSION {
-            return Err(invalid(
-                "version",
-                &content.version.to_string(),
-                format!("unsupported package content version (expected {CONTENT_VERSION})"),
-            ));
-        }
-        if content.kind != "outcomes" {
-            return Err(invalid("kind", &content.kind, "expected outcomes"));
-        }
+        check_header(content.version, &content.kind, "outcomes")?;
         check_sections(&content.sections)?;
         let mut checked = Vec::new();
         for o in &content.outcomes {
