@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-mod common;
+use crate::common;
 use common::Env;
 
 /// A small log the way irssi writes it (default theme, `HH:MM` stamps).

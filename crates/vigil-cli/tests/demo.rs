@@ -3,7 +3,7 @@
 //! The small scale keeps a debug build's run short; the pipelines are the
 //! same as at full scale.
 
-mod common;
+use crate::common;
 
 use common::Env;
 use serde_json::Value;

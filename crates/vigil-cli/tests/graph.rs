@@ -7,7 +7,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-mod common;
+use crate::common;
 use common::Env;
 
 /// Room 1, as irssi writes it (IRC nicks cannot hold dots, so the issue's

@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-mod common;
+use crate::common;
 use common::Env;
 
 fn num(s: &str) -> i64 {

@@ -3,7 +3,7 @@
 //! `VIGIL_TEST_DATABASE_URL` is set, PostgreSQL. (The store suite scans
 //! every column of every table: `vigil-store/tests/audit.rs`.)
 
-mod common;
+use crate::common;
 use common::Env;
 
 #[tokio::test]

@@ -13,7 +13,7 @@ use std::process::Command;
 use image::{ImageBuffer, Rgb, RgbImage, imageops};
 use serde_json::Value;
 
-mod common;
+use crate::common;
 use common::Env;
 
 /// Synthetic content only: smooth fields and shapes from a seed, with enough

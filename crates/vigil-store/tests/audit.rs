@@ -2,7 +2,7 @@
 //! audit tables, and secrets that must never be stored or echoed — on
 //! SQLite and, when `VIGIL_TEST_DATABASE_URL` is set, PostgreSQL.
 
-mod common;
+use crate::common;
 
 use common::{Backend, backends};
 use sqlx::Row;

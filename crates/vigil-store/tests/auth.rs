@@ -1,7 +1,7 @@
 //! Sessions, API tokens, lock-out and the dashboard's event counts, on
 //! SQLite and (with `VIGIL_TEST_DATABASE_URL`) PostgreSQL.
 
-mod common;
+use crate::common;
 
 use common::backends;
 use sqlx::Row;

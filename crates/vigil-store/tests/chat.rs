@@ -3,7 +3,7 @@
 //! the room, identifiers with their provenance and ownership, and refusal
 //! across agencies.
 
-mod common;
+use crate::common;
 
 use common::{Backend, backends};
 use sqlx::Row;

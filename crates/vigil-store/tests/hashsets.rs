@@ -1,7 +1,7 @@
 //! Hash sets in the store: lossless round trips, the import error policy,
 //! matching and the triage summary, on SQLite and PostgreSQL.
 
-mod common;
+use crate::common;
 
 use common::backends;
 use sha2::{Digest, Sha256 as Sha};

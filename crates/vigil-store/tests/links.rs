@@ -1,7 +1,7 @@
 //! Identity resolution and de-confliction through the store, on SQLite and
 //! (with `VIGIL_TEST_DATABASE_URL`) PostgreSQL.
 
-mod common;
+use crate::common;
 
 use common::{Backend, backends};
 use vigil_domain::{NewEvent, NewIdentifier, NewPerson, Principal, Release};

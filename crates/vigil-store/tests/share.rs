@@ -3,7 +3,7 @@
 //! the real cryptography), releases decide what leaves, imports are all or
 //! nothing, and outcome_counts reflect what came back.
 
-mod common;
+use crate::common;
 
 use common::backends;
 use vigil_domain::{NewEvent, NewIdentifier, NewPerson, Release};

@@ -2,7 +2,7 @@
 //! `VIGIL_TEST_DATABASE_URL` is set, PostgreSQL — the same assertions on
 //! both, because the brief promises the same behaviour on both.
 
-mod common;
+use crate::common;
 
 use common::{Backend, backends};
 use sqlx::Row;
