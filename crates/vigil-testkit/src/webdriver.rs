@@ -194,7 +194,38 @@ impl Driver {
             std::thread::sleep(Duration::from_millis(100));
         }
     }
+    /// The elements that reach past the right edge of the window, as
+    /// `TAG.class right-edge-px`: an officer on a laptop should never have
+    /// to scroll a page sideways (a wide table scrolls inside its card).
+    pub fn overflowing(&self) -> Vec<String> {
+        let js = "const vw = document.documentElement.clientWidth; const out = []; \
+                  for (const e of document.querySelectorAll('body *')) { \
+                    const r = e.getBoundingClientRect(); \
+                    if (r.width > 0 && r.right > vw + 1 && !e.closest('.scrollx')) \
+                      out.push(e.tagName + '.' + e.className + ' ' + Math.round(r.right)); } \
+                  if (document.documentElement.scrollWidth > vw + 1) out.push('document ' + document.documentElement.scrollWidth); \
+                  return out;";
+        let v = self.cmd(
+            "POST",
+            "/execute/sync",
+            Some(json!({"script": js, "args": []})),
+        );
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+    /// Saves a screenshot of the current page as `dir/name.png`, after
+    /// checking that the page fits the window's width ([`Self::overflowing`]).
     pub fn screenshot(&self, dir: &Path, name: &str) {
+        let wide = self.overflowing();
+        assert!(
+            wide.is_empty(),
+            "{name}: the page is wider than the 1366-pixel window: {wide:?}"
+        );
         let b64 = self.cmd("GET", "/screenshot", None);
         let png = b64decode(b64.as_str().unwrap_or(""));
         assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
