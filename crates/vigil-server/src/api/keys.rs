@@ -49,6 +49,20 @@ pub fn routes(r: ApiRouter) -> ApiRouter {
         .post("/api/keys/partners", import_partner)
 }
 
+/// Says once per server process, on its standard error, that keys were
+/// stored in clear (as `vigil keys generate` does); the answer's `protected`
+/// says it to the caller.
+fn warn_clear_keys() {
+    static WARNED: std::sync::Once = std::sync::Once::new();
+    WARNED.call_once(|| {
+        eprintln!(
+            "vigil serve: warning: the agency's secret keys are stored unencrypted in the \
+             database; set {} for the server to encrypt them at rest",
+            vigil_share::KEY_PASSPHRASE_ENV
+        )
+    });
+}
+
 fn bundle_value(json: &str) -> Result<serde_json::Value, Problem> {
     serde_json::from_str(json).map_err(|e| {
         eprintln!("vigil serve: a stored public bundle is not JSON: {e}");
@@ -97,6 +111,9 @@ async fn generate(c: ApiCaller) -> Result<(StatusCode, axum::Json<GeneratedKeyOu
             generated.stored_secret.expose_secret(),
         )
         .await?;
+    if !generated.protected {
+        warn_clear_keys();
+    }
     Ok((
         StatusCode::CREATED,
         axum::Json(GeneratedKeyOut {
