@@ -14,7 +14,7 @@ use std::io::BufRead;
 
 use anyhow::{Context, Result};
 use vigil_domain::{IdentifierKind, NewEvent, NewIdentifier, NewPerson, Principal, Release};
-use vigil_store::{AuditFilter, PersonUpdate, Store};
+use vigil_store::{AuditFilter, CaseUpdate, PersonUpdate, Store};
 
 use crate::UsageError;
 use crate::cli::*;
@@ -284,36 +284,20 @@ pub(crate) async fn dispatch(
                     retention_until,
                     retention_basis,
                 } => {
-                    let release = release.as_deref().map(parse_release).transpose()?;
-                    let retention = retention_until.is_some() || retention_basis.is_some();
-                    if title.is_none() && release.is_none() && !retention {
+                    let update = CaseUpdate {
+                        title,
+                        release: release.as_deref().map(parse_release).transpose()?,
+                        retention_until,
+                        retention_basis,
+                    };
+                    if update == CaseUpdate::default() {
                         return Err(UsageError(
                             "nothing to update: pass --title, --release or --retention-until/--retention-basis"
                                 .into(),
                         )
                         .into());
                     }
-                    let mut c = None;
-                    if title.is_some() || release.is_some() {
-                        c = Some(
-                            store
-                                .update_case(&p, id, title.as_deref(), release.as_ref())
-                                .await?,
-                        );
-                    }
-                    if retention {
-                        c = Some(
-                            store
-                                .set_case_retention(
-                                    &p,
-                                    id,
-                                    retention_until.as_deref(),
-                                    retention_basis.as_deref(),
-                                )
-                                .await?,
-                        );
-                    }
-                    let c = c.context("no update was made")?;
+                    let c = store.apply_case_update(&p, id, &update).await?;
                     out.emit(&c, |c| println!("updated case {}", c.id))
                 }
                 CaseCmd::AddMember { id, user } => {

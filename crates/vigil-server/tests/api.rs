@@ -5,10 +5,10 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use serde_json::Value;
-use tower::ServiceExt;
 use vigil_domain::{NewIdentifier, NewPerson, Release};
-use vigil_server::Config;
 use vigil_store::Store;
+
+use crate::common::{self, PW, Reply, form, get, hidden_csrf, post_json, send};
 
 struct World {
     name: &'static str,
@@ -23,30 +23,13 @@ struct World {
     _dir: Option<tempfile::TempDir>,
 }
 
-const PW: &str = "correct horse battery";
-
-async fn world(store: Store, name: &'static str, dir: Option<tempfile::TempDir>) -> World {
-    let admin = store
-        .init("Agency A", "CA", Some("desk-a@example.org"), "admin", PW)
-        .await
-        .unwrap();
-    store
-        .add_agency(&admin, "Agency B", "GB", Some("desk-b@example.org"))
-        .await
-        .unwrap();
-    store
-        .add_user(&admin, "alice", None, "investigator", Some(PW))
-        .await
-        .unwrap();
-    store
-        .add_user(&admin, "bob", Some("Agency B"), "investigator", Some(PW))
-        .await
-        .unwrap();
-    let alice = store.principal("alice").await.unwrap();
-    let bob = store.principal("bob").await.unwrap();
+async fn world(b: common::Backend) -> World {
+    let store = b.store;
+    let people = common::two_agencies(&store, "investigator").await;
+    let alice = &people.alice;
     let case = store
         .create_case(
-            &alice,
+            alice,
             "Room Nightjar",
             Some("Op Heron"),
             &Release::Agency,
@@ -56,7 +39,7 @@ async fn world(store: Store, name: &'static str, dir: Option<tempfile::TempDir>)
         .unwrap();
     let person = store
         .add_person(
-            &alice,
+            alice,
             case.id,
             &NewPerson::parse("suspect", "g0d_1").unwrap(),
             "test",
@@ -65,7 +48,7 @@ async fn world(store: Store, name: &'static str, dir: Option<tempfile::TempDir>)
         .unwrap();
     store
         .add_identifier(
-            &alice,
+            alice,
             person.id,
             &NewIdentifier::parse("email", "g0d@example.net").unwrap(),
             "test",
@@ -75,7 +58,7 @@ async fn world(store: Store, name: &'static str, dir: Option<tempfile::TempDir>)
     for i in 0..7 {
         store
             .create_case(
-                &alice,
+                alice,
                 &format!("Filler {i}"),
                 None,
                 &Release::Agency,
@@ -84,141 +67,29 @@ async fn world(store: Store, name: &'static str, dir: Option<tempfile::TempDir>)
             .await
             .unwrap();
     }
-    let (_, token_a) = store.create_api_token(&alice, "ci", None).await.unwrap();
-    let (_, token_b) = store.create_api_token(&bob, "ci", None).await.unwrap();
-    let app = vigil_server::router(
-        store.clone(),
-        Config {
-            secure_cookies: true,
-            session_ttl_seconds: 600,
-            search_dir: None,
-        },
-    );
     World {
-        name,
-        app,
+        name: b.name,
+        app: common::app(&store, None),
+        token_a: common::token(&store, alice).await,
+        token_b: common::token(&store, &people.bob).await,
         store,
-        token_a,
-        token_b,
         case_a: case.id,
         person_a: person.id,
-        _dir: dir,
+        _dir: b.dir,
     }
 }
 
 async fn worlds() -> Vec<World> {
-    let dir = vigil_testkit::tempdir();
-    let store = Store::open_sqlite(&dir.path().join("vigil.db"))
-        .await
-        .unwrap();
-    let mut v = vec![world(store, "sqlite", Some(dir)).await];
-    if let Some(url) = vigil_testkit::fresh_postgres_url().await {
-        let store = Store::open_postgres(&url).await.unwrap();
-        v.push(world(store, "postgres", None).await);
+    let mut v = Vec::new();
+    for b in common::backends().await {
+        v.push(world(b).await);
     }
     v
 }
 
-struct Reply {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
-    }
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-    fn content_type(&self) -> &str {
-        self.headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-    }
-    fn set_cookies(&self) -> Vec<String> {
-        self.headers
-            .get_all(header::SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok().map(str::to_string))
-            .collect()
-    }
-    fn cookie(&self, name: &str) -> Option<String> {
-        self.set_cookies().iter().find_map(|c| {
-            c.split(';')
-                .next()
-                .and_then(|kv| kv.split_once('='))
-                .filter(|(k, _)| *k == name)
-                .map(|(_, v)| v.to_string())
-        })
-    }
-}
-
-async fn send(app: &Router, req: Request<Body>) -> Reply {
-    let res = app.clone().oneshot(req).await.unwrap();
-    let status = res.status();
-    let headers = res.headers().clone();
-    let body = axum::body::to_bytes(res.into_body(), 1 << 24)
-        .await
-        .unwrap()
-        .to_vec();
-    Reply {
-        status,
-        headers,
-        body,
-    }
-}
-
-fn get(uri: &str, token: &str) -> Request<Body> {
-    Request::get(uri)
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .body(Body::empty())
-        .unwrap()
-}
-
-fn post_json(uri: &str, token: &str, body: Value) -> Request<Body> {
-    Request::post(uri)
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(body.to_string()))
-        .unwrap()
-}
-
-fn form(uri: &str, cookies: &str, body: &str) -> Request<Body> {
-    Request::post(uri)
-        .header(header::COOKIE, cookies)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(body.to_string()))
-        .unwrap()
-}
-
-fn hidden_csrf(html: &str) -> String {
-    let at = html.find("name=\"csrf\" value=\"").expect("csrf field");
-    let rest = &html[at + "name=\"csrf\" value=\"".len()..];
-    rest[..rest.find('"').unwrap()].to_string()
-}
-
-/// Signs in through the form; returns the session cookie value.
+/// Signs in through the form with `password`; returns the answer.
 async fn sign_in(app: &Router, user: &str, password: &str) -> Reply {
-    let page = send(app, Request::get("/login").body(Body::empty()).unwrap()).await;
-    assert_eq!(page.status, StatusCode::OK);
-    let login_cookie = page.cookie("vigil_login").expect("login cookie");
-    let csrf = hidden_csrf(&page.text());
-    send(
-        app,
-        form(
-            "/login",
-            &format!("vigil_login={login_cookie}"),
-            &format!(
-                "user={user}&password={}&csrf={csrf}",
-                password.replace(' ', "+")
-            ),
-        ),
-    )
-    .await
+    common::sign_in_reply(app, user, password).await
 }
 
 #[tokio::test]
@@ -642,7 +513,7 @@ async fn openapi_lists_every_route() {
     // And the served document is the same one, anonymously.
     let dir = vigil_testkit::tempdir();
     let store = Store::open_sqlite(&dir.path().join("v.db")).await.unwrap();
-    let app = vigil_server::router(store, Config::default());
+    let app = vigil_server::router(store, vigil_server::Config::default());
     let r = send(
         &app,
         Request::get("/api/openapi.json")

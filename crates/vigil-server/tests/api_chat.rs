@@ -3,15 +3,12 @@
 //! synthetic: invented handles, documentation IPs, example.* domains.
 
 use axum::Router;
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use axum::http::StatusCode;
 use serde_json::{Value, json};
-use tower::ServiceExt;
 use vigil_domain::Release;
-use vigil_server::Config;
-use vigil_store::{EvidenceItem, HashSetImportOptions, Store};
+use vigil_store::{EvidenceItem, HashSetImportOptions};
 
-const PW: &str = "correct horse battery";
+use crate::common::{self, get, post_json, post_text, send};
 
 /// An irssi log as irssi writes it, with a line that tries to inject HTML.
 const IRSSI: &str = "--- Log opened Mon Mar 02 23:39:58 2009
@@ -42,31 +39,10 @@ struct World {
     _dirs: Vec<tempfile::TempDir>,
 }
 
-async fn world(store: Store, name: &'static str, mut dirs: Vec<tempfile::TempDir>) -> World {
-    let admin = store
-        .init("Agency A", "CA", Some("desk-a@example.org"), "admin", PW)
-        .await
-        .unwrap();
-    store
-        .add_agency(&admin, "Agency B", "GB", Some("desk-b@example.org"))
-        .await
-        .unwrap();
-    store
-        .add_user(
-            &admin,
-            "alice",
-            None,
-            "investigator,forensic-examiner",
-            Some(PW),
-        )
-        .await
-        .unwrap();
-    store
-        .add_user(&admin, "bob", Some("Agency B"), "investigator", Some(PW))
-        .await
-        .unwrap();
-    let alice = store.principal("alice").await.unwrap();
-    let bob = store.principal("bob").await.unwrap();
+async fn world(b: common::Backend) -> World {
+    let store = b.store;
+    let people = common::two_agencies(&store, "investigator,forensic-examiner").await;
+    let (alice, bob) = (people.alice, people.bob);
     let case = store
         .create_case(
             &alice,
@@ -140,20 +116,13 @@ async fn world(store: Store, name: &'static str, mut dirs: Vec<tempfile::TempDir
         .await
         .unwrap();
 
-    let (_, token_a) = store.create_api_token(&alice, "ci", None).await.unwrap();
-    let (_, token_b) = store.create_api_token(&bob, "ci", None).await.unwrap();
+    let token_a = common::token(&store, &alice).await;
+    let token_b = common::token(&store, &bob).await;
     let search = vigil_testkit::tempdir();
-    let app = vigil_server::router(
-        store.clone(),
-        Config {
-            secure_cookies: true,
-            session_ttl_seconds: 600,
-            search_dir: Some(search.path().join("index")),
-        },
-    );
-    dirs.push(search);
+    let app = common::app(&store, Some(search.path().join("index")));
+    let dirs = b.dir.into_iter().chain([search]).collect();
     World {
-        name,
+        name: b.name,
         app,
         token_a,
         token_b,
@@ -164,124 +133,20 @@ async fn world(store: Store, name: &'static str, mut dirs: Vec<tempfile::TempDir
 }
 
 async fn worlds() -> Vec<World> {
-    let dir = vigil_testkit::tempdir();
-    let store = Store::open_sqlite(&dir.path().join("vigil.db"))
-        .await
-        .unwrap();
-    let mut v = vec![world(store, "sqlite", vec![dir]).await];
-    if let Some(url) = vigil_testkit::fresh_postgres_url().await {
-        let store = Store::open_postgres(&url).await.unwrap();
-        v.push(world(store, "postgres", Vec::new()).await);
+    let mut v = Vec::new();
+    for b in common::backends().await {
+        v.push(world(b).await);
     }
     v
 }
 
-struct Reply {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
-    }
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-    fn content_type(&self) -> &str {
-        self.headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-    }
-    fn cookie(&self, name: &str) -> Option<String> {
-        self.headers
-            .get_all(header::SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find_map(|c| {
-                c.split(';')
-                    .next()
-                    .and_then(|kv| kv.split_once('='))
-                    .filter(|(k, _)| *k == name)
-                    .map(|(_, v)| v.to_string())
-            })
-    }
-}
-
-async fn send(app: &Router, req: Request<Body>) -> Reply {
-    let res = app.clone().oneshot(req).await.unwrap();
-    let status = res.status();
-    let headers = res.headers().clone();
-    let body = axum::body::to_bytes(res.into_body(), 1 << 24)
-        .await
-        .unwrap()
-        .to_vec();
-    Reply {
-        status,
-        headers,
-        body,
-    }
-}
-
-fn get(uri: &str, token: &str) -> Request<Body> {
-    Request::get(uri)
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .body(Body::empty())
-        .unwrap()
-}
-
-fn post_json(uri: &str, token: &str, body: Value) -> Request<Body> {
-    Request::post(uri)
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(body.to_string()))
-        .unwrap()
-}
-
-fn post_text(uri: &str, token: &str, body: &str) -> Request<Body> {
-    Request::post(uri)
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
-        .body(Body::from(body.to_string()))
-        .unwrap()
-}
-
 /// Signs in through the form; returns the `Cookie` header value.
 async fn session(app: &Router, user: &str) -> String {
-    let page = send(app, Request::get("/login").body(Body::empty()).unwrap()).await;
-    let login_cookie = page.cookie("vigil_login").expect("login cookie");
-    let html = page.text();
-    let at = html.find("name=\"csrf\" value=\"").expect("csrf field");
-    let rest = &html[at + "name=\"csrf\" value=\"".len()..];
-    let csrf = &rest[..rest.find('"').unwrap()];
-    let r = send(
-        app,
-        Request::post("/login")
-            .header(header::COOKIE, format!("vigil_login={login_cookie}"))
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(format!(
-                "user={user}&password={}&csrf={csrf}",
-                PW.replace(' ', "+")
-            )))
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER);
-    format!("vigil_session={}", r.cookie("vigil_session").unwrap())
+    common::sign_in(app, user).await
 }
 
-async fn page(app: &Router, cookie: &str, uri: &str) -> Reply {
-    send(
-        app,
-        Request::get(uri)
-            .header(header::COOKIE, cookie)
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await
+async fn page(app: &Router, cookie: &str, uri: &str) -> common::Reply {
+    send(app, common::page(uri, cookie)).await
 }
 
 /// Imports the test log through the API as JSON; returns the answer.

@@ -6,8 +6,12 @@
 //! `VIGIL_TEST_DATABASE_URL` is set) PostgreSQL.
 //!
 //! **A route without a row in [`ROWS`] fails the test**: add one line naming
-//! the route, a concrete request (`{case}`, `{person}`, `{email}` stand for
-//! the scope's target record) and what it needs ([`Req`]).
+//! the route, a concrete request (`{case}`, `{person}`, `{event}`, `{email}`
+//! stand for the scope's target record, `{spare}` for a user of the actor's
+//! own agency, `{agency_b}` for agency B's id, `{own_token}` for the id of the
+//! caller's own API token, `{uniq}` for a number new to every request,
+//! `{bundle}` for a partner agency's public key bundle) and what it needs
+//! ([`Req`]).
 
 use std::collections::BTreeSet;
 
@@ -17,6 +21,7 @@ use axum::http::{Method, Request, StatusCode, header};
 use tower::ServiceExt;
 use vigil_domain::{Capability, NewEvent, NewIdentifier, NewPerson, Release, Role};
 use vigil_server::Config;
+use vigil_share::secrecy::ExposeSecret;
 use vigil_store::Store;
 
 /// What a route needs; as in the CLI matrix (`vigil-cli/tests/authz.rs`).
@@ -37,6 +42,10 @@ enum Req {
     Shows(Capability, &'static str),
     /// One of the capabilities.
     AnyCap(&'static [Capability]),
+    /// One of the capabilities, and only the agency this instance belongs to
+    /// (keys, checkpoints): another agency's users with the capability are
+    /// refused too, for a reason other than their role.
+    LocalCap(&'static [Capability]),
     /// Capability gate only: the request names an id that does not exist, so
     /// a role with the capability gets 404 and one without 403 or 404 (the
     /// record-level rule is covered by the feature's own tests).
@@ -86,6 +95,7 @@ fn row(
 /// The expectations: one row per route.
 fn rows() -> Vec<Row> {
     let (g, p) = (Method::GET, Method::POST);
+    let (patch, del) = (Method::PATCH, Method::DELETE);
     vec![
         // ----- API
         row(
@@ -97,7 +107,51 @@ fn rows() -> Vec<Row> {
         ),
         row(g.clone(), "/api/me", "/api/me", "", Any),
         row(g.clone(), "/api/agencies", "/api/agencies", "", Any),
+        row(
+            p.clone(),
+            "/api/agencies",
+            "/api/agencies",
+            r#"{"name":"Agency Z{uniq}","country":"FR"}"#,
+            Cap(ManageUsers),
+        ),
+        row(
+            patch.clone(),
+            "/api/agencies/{id}",
+            "/api/agencies/{agency_b}",
+            r#"{"contact":"desk@example.org"}"#,
+            Cap(ManageUsers),
+        ),
         row(g.clone(), "/api/users", "/api/users", "", Cap(ManageUsers)),
+        row(
+            p.clone(),
+            "/api/users",
+            "/api/users",
+            r#"{"name":"new-user-{uniq}","roles":["analyst"]}"#,
+            Cap(ManageUsers),
+        ),
+        row(
+            patch.clone(),
+            "/api/users/{name}",
+            "/api/users/{spare}",
+            r#"{"roles":["investigator"]}"#,
+            Cap(ManageUsers),
+        ),
+        row(
+            p.clone(),
+            "/api/tokens",
+            "/api/tokens",
+            r#"{"name":"ci"}"#,
+            Any,
+        ),
+        row(g.clone(), "/api/tokens", "/api/tokens", "", Any),
+        // Revokes the very token the request is authenticated with.
+        row(
+            del.clone(),
+            "/api/tokens/{id}",
+            "/api/tokens/{own_token}",
+            "",
+            Any,
+        ),
         row(
             g.clone(),
             "/api/cases",
@@ -113,6 +167,21 @@ fn rows() -> Vec<Row> {
             Cap(WriteCase),
         ),
         row(g.clone(), "/api/cases/{id}", "/api/cases/{case}", "", Read),
+        // Writes what is there already, so later rows still find it.
+        row(
+            patch.clone(),
+            "/api/cases/{id}",
+            "/api/cases/{case}",
+            r#"{"title":"{case_title}"}"#,
+            Write,
+        ),
+        row(
+            p.clone(),
+            "/api/cases/{id}/members",
+            "/api/cases/{case}/members",
+            r#"{"user":"a-spare"}"#,
+            Write,
+        ),
         row(
             p.clone(),
             "/api/cases/{id}/notes",
@@ -140,6 +209,20 @@ fn rows() -> Vec<Row> {
             "/api/persons/{person}",
             "",
             Read,
+        ),
+        row(
+            patch.clone(),
+            "/api/persons/{id}",
+            "/api/persons/{person}",
+            r#"{"label":"{person_label}"}"#,
+            Write,
+        ),
+        row(
+            patch.clone(),
+            "/api/events/{id}",
+            "/api/events/{event}",
+            r#"{"details":"remanded"}"#,
+            Write,
         ),
         row(
             p.clone(),
@@ -174,6 +257,20 @@ fn rows() -> Vec<Row> {
             g.clone(),
             "/api/audit/verify",
             "/api/audit/verify",
+            "",
+            Cap(ReadAudit),
+        ),
+        row(
+            p.clone(),
+            "/api/audit/checkpoint",
+            "/api/audit/checkpoint",
+            "",
+            LocalCap(&[ReadAudit]),
+        ),
+        row(
+            g.clone(),
+            "/api/retention/review",
+            "/api/retention/review?as_of=2040-01-01",
             "",
             Cap(ReadAudit),
         ),
@@ -316,6 +413,27 @@ fn rows() -> Vec<Row> {
             "",
             AnyCap(&[Packages, ManageUsers]),
         ),
+        row(
+            p.clone(),
+            "/api/keys",
+            "/api/keys",
+            "",
+            LocalCap(&[Packages, ManageUsers]),
+        ),
+        row(
+            g.clone(),
+            "/api/keys/public",
+            "/api/keys/public",
+            "",
+            LocalCap(&[Packages, ManageUsers]),
+        ),
+        row(
+            p.clone(),
+            "/api/keys/partners",
+            "/api/keys/partners",
+            "{bundle}",
+            LocalCap(&[Packages, ManageUsers]),
+        ),
         row(g.clone(), "/api/graph", "/api/graph?case={case}", "", Read),
         // ----- pages
         row(
@@ -457,6 +575,8 @@ enum Expect {
     Deny,
     /// Denied, and the target must look absent (404).
     Absent,
+    /// Refused for a reason other than the role (any 4xx).
+    Fail,
 }
 
 fn expect(req: Req, role: Role, scope: Scope) -> Expect {
@@ -473,6 +593,9 @@ fn expect(req: Req, role: Role, scope: Scope) -> Expect {
         Cap(_) => Expect::Deny,
         AnyCap(cs) if cs.iter().any(|c| can(role, *c)) => Expect::Allow,
         AnyCap(_) => Expect::Deny,
+        LocalCap(cs) if !cs.iter().any(|c| can(role, *c)) => Expect::Deny,
+        LocalCap(_) if own => Expect::Allow,
+        LocalCap(_) => Expect::Fail,
         Gate(c) if can(role, c) => Expect::Absent,
         Gate(_) => Expect::Deny,
         Read if readable => Expect::Allow,
@@ -493,6 +616,7 @@ struct Target {
     case_title: String,
     person: i64,
     person_label: String,
+    event: i64,
     email: String,
 }
 
@@ -502,6 +626,9 @@ struct World {
     store: Store,
     /// [unreleased, released]
     targets: [Target; 2],
+    agency_b: i64,
+    /// A partner agency's public key bundle (JSON).
+    bundle: String,
     _dir: Option<tempfile::TempDir>,
     /// The chat search index of this world.
     _search: tempfile::TempDir,
@@ -531,6 +658,28 @@ async fn world(store: Store, name: &'static str, dir: Option<tempfile::TempDir>)
             .await
             .unwrap();
     }
+    for (name, agency) in [("a-spare", None), ("b-spare", Some("Agency B"))] {
+        store
+            .add_user(&admin, name, agency, "investigator", None)
+            .await
+            .unwrap();
+    }
+    // Agency A's keys (checkpoints sign with them) and agency C's bundle.
+    let ca = vigil_share::CountryCode::parse("CA").unwrap();
+    let keys = vigil_share::generate_stored_keys("Agency A", ca, None).unwrap();
+    store
+        .store_agency_keys(
+            &admin,
+            keys.fingerprint.as_str(),
+            &keys.public_bundle,
+            keys.stored_secret.expose_secret(),
+        )
+        .await
+        .unwrap();
+    let fr = vigil_share::CountryCode::parse("FR").unwrap();
+    let bundle = vigil_share::generate_stored_keys("Agency C", fr, None)
+        .unwrap()
+        .public_bundle;
     let owner = store.principal("a-investigator").await.unwrap();
     let mut targets = Vec::new();
     for (title, release, tag) in [
@@ -576,7 +725,7 @@ async fn world(store: Store, name: &'static str, dir: Option<tempfile::TempDir>)
             )
             .await
             .unwrap();
-        store
+        let event = store
             .add_event(
                 &owner,
                 person.id,
@@ -590,6 +739,7 @@ async fn world(store: Store, name: &'static str, dir: Option<tempfile::TempDir>)
             case_title: title.to_string(),
             person: person.id,
             person_label: label,
+            event: event.id,
             email,
         });
     }
@@ -610,6 +760,8 @@ async fn world(store: Store, name: &'static str, dir: Option<tempfile::TempDir>)
         app,
         store,
         targets: [t0, t1],
+        agency_b: b.id,
+        bundle,
         _dir: dir,
         _search: search,
     }
@@ -628,13 +780,28 @@ async fn worlds() -> Vec<World> {
     v
 }
 
-fn fill(text: &str, t: &Target) -> String {
+/// Fills a row's placeholders for a request in `scope` (`{own_token}` and
+/// `{uniq}` are filled by [`request`]).
+fn fill(text: &str, w: &World, scope: Scope) -> String {
+    let t = &w.targets[usize::from(scope == Scope::Released)];
+    let spare = if scope == Scope::Own {
+        "a-spare"
+    } else {
+        "b-spare"
+    };
     text.replace("{case_title}", &t.case_title)
         .replace("{case}", &t.case.to_string())
         .replace("{person_label}", &t.person_label)
         .replace("{person}", &t.person.to_string())
+        .replace("{event}", &t.event.to_string())
         .replace("{email}", &t.email)
+        .replace("{spare}", spare)
+        .replace("{agency_b}", &w.agency_b.to_string())
+        .replace("{bundle}", &w.bundle)
 }
+
+/// A number new to every request (names of created agencies and users).
+static UNIQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// Routes as the routers record them, `METHOD path`.
 fn recorded() -> BTreeSet<String> {
@@ -689,21 +856,24 @@ async fn request(
     } else {
         Via::Session
     };
-    let mut b = Request::builder().method(row.method.clone()).uri(uri);
-    let mut body = body.to_string();
+    let uniq = UNIQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut uri = uri.to_string();
+    let mut body = body.replace("{uniq}", &uniq.to_string());
+    let mut headers = Vec::new();
     if let Some(name) = who {
         let p = w.store.principal(name).await.unwrap();
         match via {
             Via::Token => {
-                let (_, token) = w.store.create_api_token(&p, "matrix", None).await.unwrap();
-                b = b.header(header::AUTHORIZATION, format!("Bearer {token}"));
+                let (t, token) = w.store.create_api_token(&p, "matrix", None).await.unwrap();
+                uri = uri.replace("{own_token}", &t.id.to_string());
+                headers.push((header::AUTHORIZATION, format!("Bearer {token}")));
             }
             Via::Session => {
                 let s = w.store.create_session(&p, 600).await.unwrap();
-                b = b.header(
+                headers.push((
                     header::COOKIE,
                     format!("{}={}", vigil_server::auth::SESSION_COOKIE, s.token),
-                );
+                ));
                 if row.method == Method::POST {
                     let csrf = vigil_server::auth::csrf_token(&s.token);
                     body = if body.is_empty() {
@@ -715,7 +885,12 @@ async fn request(
             }
         }
     }
-    if row.method == Method::POST {
+    let uri = uri.replace("{own_token}", "999999");
+    let mut b = Request::builder().method(row.method.clone()).uri(uri);
+    for (k, v) in headers {
+        b = b.header(k, v);
+    }
+    if row.method != Method::GET {
         let ct = match via {
             Via::Token => "application/json",
             Via::Session => "application/x-www-form-urlencoded",
@@ -751,11 +926,10 @@ async fn every_route_role_and_scope_is_allowed_or_denied_as_the_table_says() {
             for role in ROLES {
                 for scope in scopes {
                     runs += 1;
-                    let t = &w.targets[usize::from(*scope == Scope::Released)];
-                    let uri = fill(row.uri, t);
+                    let uri = fill(row.uri, &w, *scope);
                     let name = user(if *scope == Scope::Own { 'a' } else { 'b' }, *role);
                     let (status, body) =
-                        request(&w, &row, &uri, &fill(row.body, t), Some(&name)).await;
+                        request(&w, &row, &uri, &fill(row.body, &w, *scope), Some(&name)).await;
                     let want = expect(row.req, *role, *scope);
                     let allowed = status.is_success() || status.is_redirection();
                     let good = match &want {
@@ -764,12 +938,13 @@ async fn every_route_role_and_scope_is_allowed_or_denied_as_the_table_says() {
                             let Shows(_, marker) = row.req else {
                                 unreachable!()
                             };
-                            allowed && body.contains(&fill(marker, t)) == *shows
+                            allowed && body.contains(&fill(marker, &w, *scope)) == *shows
                         }
                         Expect::Deny => {
                             status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND
                         }
                         Expect::Absent => status == StatusCode::NOT_FOUND,
+                        Expect::Fail => status.is_client_error(),
                     };
                     if !good {
                         failures.push(format!(
@@ -782,8 +957,14 @@ async fn every_route_role_and_scope_is_allowed_or_denied_as_the_table_says() {
                 }
             }
             // Without credentials only public routes answer.
-            let t = &w.targets[0];
-            let (status, _) = request(&w, &row, &fill(row.uri, t), &fill(row.body, t), None).await;
+            let (status, _) = request(
+                &w,
+                &row,
+                &fill(row.uri, &w, Scope::Own),
+                &fill(row.body, &w, Scope::Own),
+                None,
+            )
+            .await;
             let anonymous_ok = status.is_success() && !matches!(row.req, Public)
                 || (!status.is_success() && matches!(row.req, Public));
             if anonymous_ok {

@@ -7,12 +7,10 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use serde_json::Value;
-use tower::ServiceExt;
 use vigil_domain::{NewIdentifier, NewPerson, Release};
-use vigil_server::Config;
-use vigil_store::{ChatImportRequest, Store};
+use vigil_store::ChatImportRequest;
 
-const PW: &str = "correct horse battery";
+use crate::common::{self, get};
 
 /// The host opens the room, makes `warden` an operator and leaves;
 /// `kestrel` and `plover` come later and talk to the operator.
@@ -41,25 +39,10 @@ struct World {
     _dir: Option<tempfile::TempDir>,
 }
 
-async fn world(store: Store, name: &'static str, dir: Option<tempfile::TempDir>) -> World {
-    let admin = store
-        .init("Agency A", "CA", Some("desk-a@example.org"), "admin", PW)
-        .await
-        .unwrap();
-    store
-        .add_agency(&admin, "Agency B", "GB", Some("desk-b@example.org"))
-        .await
-        .unwrap();
-    store
-        .add_user(&admin, "alice", None, "investigator", Some(PW))
-        .await
-        .unwrap();
-    store
-        .add_user(&admin, "bob", Some("Agency B"), "investigator", Some(PW))
-        .await
-        .unwrap();
-    let alice = store.principal("alice").await.unwrap();
-    let bob = store.principal("bob").await.unwrap();
+async fn world(b: common::Backend) -> World {
+    let store = b.store;
+    let people = common::two_agencies(&store, "investigator").await;
+    let (alice, bob) = (people.alice, people.bob);
     let case = store
         .create_case(
             &alice,
@@ -129,56 +112,30 @@ async fn world(store: Store, name: &'static str, dir: Option<tempfile::TempDir>)
         )
         .await
         .unwrap();
-    let (_, token_a) = store.create_api_token(&alice, "ci", None).await.unwrap();
-    let (_, token_b) = store.create_api_token(&bob, "ci", None).await.unwrap();
-    let app = vigil_server::router(
-        store.clone(),
-        Config {
-            secure_cookies: true,
-            session_ttl_seconds: 600,
-            search_dir: None,
-        },
-    );
     World {
-        name,
-        app,
-        token_a,
-        token_b,
+        name: b.name,
+        app: common::app(&store, None),
+        token_a: common::token(&store, &alice).await,
+        token_b: common::token(&store, &bob).await,
         case_a: case.id,
         kestrel,
         warden,
-        _dir: dir,
+        _dir: b.dir,
     }
 }
 
 async fn worlds() -> Vec<World> {
-    let dir = vigil_testkit::tempdir();
-    let store = Store::open_sqlite(&dir.path().join("vigil.db"))
-        .await
-        .unwrap();
-    let mut v = vec![world(store, "sqlite", Some(dir)).await];
-    if let Some(url) = vigil_testkit::fresh_postgres_url().await {
-        let store = Store::open_postgres(&url).await.unwrap();
-        v.push(world(store, "postgres", None).await);
+    let mut v = Vec::new();
+    for b in common::backends().await {
+        v.push(world(b).await);
     }
     v
 }
 
+/// [`common::send`] as (status, headers, body text).
 async fn send(app: &Router, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {
-    let res = app.clone().oneshot(req).await.unwrap();
-    let status = res.status();
-    let headers = res.headers().clone();
-    let body = axum::body::to_bytes(res.into_body(), usize::MAX)
-        .await
-        .unwrap();
-    (status, headers, String::from_utf8_lossy(&body).into_owned())
-}
-
-fn get(uri: &str, token: &str) -> Request<Body> {
-    Request::get(uri)
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .body(Body::empty())
-        .unwrap()
+    let r = common::send(app, req).await;
+    (r.status, r.headers.clone(), r.text())
 }
 
 #[tokio::test]
@@ -330,41 +287,11 @@ async fn api_graph_is_cytoscape_json_with_key_players_and_respects_agencies() {
     }
 }
 
-fn session_cookie(headers: &axum::http::HeaderMap, name: &str) -> String {
-    headers
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with(&format!("{name}=")))
-        .map(|c| c.split(';').next().unwrap_or_default().to_string())
-        .unwrap_or_else(|| panic!("no {name} cookie"))
-}
-
 #[tokio::test]
 async fn graph_page_renders_tables_and_loads_only_local_scripts() {
     for w in worlds().await {
         // Sign in through the form like a browser.
-        let (_, headers, login) =
-            send(&w.app, Request::get("/login").body(Body::empty()).unwrap()).await;
-        let login_cookie = session_cookie(&headers, "vigil_login");
-        let csrf = login
-            .split("name=\"csrf\" value=\"")
-            .nth(1)
-            .and_then(|s| s.split('"').next())
-            .unwrap_or_default()
-            .to_string();
-        let (_, headers, _) = send(
-            &w.app,
-            Request::post("/login")
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .header(header::COOKIE, login_cookie)
-                .body(Body::from(format!(
-                    "user=alice&password=correct+horse+battery&csrf={csrf}"
-                )))
-                .unwrap(),
-        )
-        .await;
-        let cookie = session_cookie(&headers, "vigil_session");
+        let cookie = common::sign_in(&w.app, "alice").await;
         let page = |uri: &str| {
             Request::get(uri)
                 .header(header::COOKIE, &cookie)

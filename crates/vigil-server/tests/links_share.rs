@@ -7,14 +7,12 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use serde_json::{Value, json};
-use tower::ServiceExt;
 use vigil_domain::{NewEvent, NewIdentifier, NewPerson, Release};
-use vigil_server::Config;
 use vigil_store::{
     AttributionNote, LeadsPayload, OutcomesPayload, PersonUpdate, ReceivedPackage, Store,
 };
 
-const PW: &str = "correct horse battery";
+use crate::common::{self, PW, form, get, hidden_csrf, page, post_json, send, sign_in};
 
 struct World {
     name: &'static str,
@@ -32,27 +30,14 @@ struct World {
     _dir: Option<tempfile::TempDir>,
 }
 
-async fn world(store: Store, name: &'static str, dir: Option<tempfile::TempDir>) -> World {
-    let admin = store
-        .init("Agency A", "CA", Some("desk-a@example.org"), "admin", PW)
-        .await
-        .unwrap();
+async fn world(b: common::Backend) -> World {
+    let store = b.store;
+    let people = common::two_agencies(&store, "investigator").await;
     store
-        .add_agency(&admin, "Agency B", "GB", Some("desk-b@example.org"))
+        .add_user(&people.admin, "lo", None, "liaison-officer", Some(PW))
         .await
         .unwrap();
-    for (u, agency, role) in [
-        ("alice", None, "investigator"),
-        ("bob", Some("Agency B"), "investigator"),
-        ("lo", None, "liaison-officer"),
-    ] {
-        store
-            .add_user(&admin, u, agency, role, Some(PW))
-            .await
-            .unwrap();
-    }
-    let alice = store.principal("alice").await.unwrap();
-    let bob = store.principal("bob").await.unwrap();
+    let (alice, bob) = (people.alice, people.bob);
     let lo = store.principal("lo").await.unwrap();
     let case = store
         .create_case(
@@ -130,148 +115,26 @@ async fn world(store: Store, name: &'static str, dir: Option<tempfile::TempDir>)
         .store_agency_keys(&lo, "FP-A", "{bundle a}", "{secret a}")
         .await
         .unwrap();
-    let (_, token_a) = store.create_api_token(&alice, "ci", None).await.unwrap();
-    let (_, token_b) = store.create_api_token(&bob, "ci", None).await.unwrap();
-    let (_, token_lo) = store.create_api_token(&lo, "ci", None).await.unwrap();
     World {
-        name,
-        app: app(&store),
-        token_a,
-        token_b,
-        token_lo,
+        name: b.name,
+        app: common::app(&store, None),
+        token_a: common::token(&store, &alice).await,
+        token_b: common::token(&store, &bob).await,
+        token_lo: common::token(&store, &lo).await,
         god: ids[0],
         god2: ids[1],
         case_a: case.id,
         person_b: pb.id,
-        _dir: dir,
+        _dir: b.dir,
     }
-}
-
-fn app(store: &Store) -> Router {
-    vigil_server::router(
-        store.clone(),
-        Config {
-            secure_cookies: true,
-            session_ttl_seconds: 600,
-            search_dir: None,
-        },
-    )
-}
-
-async fn sqlite() -> (Store, tempfile::TempDir) {
-    let dir = vigil_testkit::tempdir();
-    let store = Store::open_sqlite(&dir.path().join("vigil.db"))
-        .await
-        .unwrap();
-    (store, dir)
 }
 
 async fn worlds() -> Vec<World> {
-    let (store, dir) = sqlite().await;
-    let mut v = vec![world(store, "sqlite", Some(dir)).await];
-    if let Some(url) = vigil_testkit::fresh_postgres_url().await {
-        let store = Store::open_postgres(&url).await.unwrap();
-        v.push(world(store, "postgres", None).await);
+    let mut v = Vec::new();
+    for b in common::backends().await {
+        v.push(world(b).await);
     }
     v
-}
-
-struct Reply {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
-    }
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-    fn cookie(&self, name: &str) -> Option<String> {
-        self.headers
-            .get_all(header::SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find_map(|c| {
-                c.split(';')
-                    .next()
-                    .and_then(|kv| kv.split_once('='))
-                    .filter(|(k, _)| *k == name)
-                    .map(|(_, v)| v.to_string())
-            })
-    }
-}
-
-async fn send(app: &Router, req: Request<Body>) -> Reply {
-    let res = app.clone().oneshot(req).await.unwrap();
-    let status = res.status();
-    let headers = res.headers().clone();
-    let body = axum::body::to_bytes(res.into_body(), 1 << 24)
-        .await
-        .unwrap()
-        .to_vec();
-    Reply {
-        status,
-        headers,
-        body,
-    }
-}
-
-fn get(uri: &str, token: &str) -> Request<Body> {
-    Request::get(uri)
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .body(Body::empty())
-        .unwrap()
-}
-
-fn post_json(uri: &str, token: &str, body: Value) -> Request<Body> {
-    Request::post(uri)
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(body.to_string()))
-        .unwrap()
-}
-
-fn page(uri: &str, cookie: &str) -> Request<Body> {
-    Request::get(uri)
-        .header(header::COOKIE, cookie)
-        .body(Body::empty())
-        .unwrap()
-}
-
-fn form(uri: &str, cookie: &str, body: &str) -> Request<Body> {
-    Request::post(uri)
-        .header(header::COOKIE, cookie)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(body.to_string()))
-        .unwrap()
-}
-
-fn hidden_csrf(html: &str) -> String {
-    let at = html.find("name=\"csrf\" value=\"").expect("csrf field");
-    let rest = &html[at + "name=\"csrf\" value=\"".len()..];
-    rest[..rest.find('"').unwrap()].to_string()
-}
-
-/// Signs in through the form; returns the `Cookie` header value.
-async fn sign_in(app: &Router, user: &str) -> String {
-    let login = send(app, Request::get("/login").body(Body::empty()).unwrap()).await;
-    let lc = login.cookie("vigil_login").expect("login cookie");
-    let csrf = hidden_csrf(&login.text());
-    let r = send(
-        app,
-        form(
-            "/login",
-            &format!("vigil_login={lc}"),
-            &format!("user={user}&password={}&csrf={csrf}", PW.replace(' ', "+")),
-        ),
-    )
-    .await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "{user} signs in");
-    format!("vigil_session={}", r.cookie("vigil_session").unwrap())
 }
 
 /// The candidate between `god` and `god2`, as `token` sees it.
@@ -711,21 +574,13 @@ async fn pages_show_links_alerts_and_dissemination_without_images() {
 /// (per country and per reporting agency), on the API and the page.
 #[tokio::test]
 async fn the_dashboard_counts_outcomes_received_back_through_a_package() {
-    let mut pairs = Vec::new();
-    let (a, da) = sqlite().await;
-    let (b, db) = sqlite().await;
-    pairs.push(("sqlite", a, b, Some((da, db))));
-    if let (Some(ua), Some(ub)) = (
-        vigil_testkit::fresh_postgres_url().await,
-        vigil_testkit::fresh_postgres_url().await,
-    ) {
-        pairs.push((
-            "postgres",
-            Store::open_postgres(&ua).await.unwrap(),
-            Store::open_postgres(&ub).await.unwrap(),
-            None,
-        ));
-    }
+    // Two databases of each backend, one per agency's instance.
+    let pairs: Vec<(&str, Store, Store, _)> = common::backends()
+        .await
+        .into_iter()
+        .zip(common::backends().await)
+        .map(|(a, b)| (a.name, a.store, b.store, (a.dir, b.dir)))
+        .collect();
     for (name, sa, sb, _dirs) in pairs {
         let admin_a = sa
             .init("RCMP NCECC", "CA", None, "alice", PW)
@@ -821,7 +676,7 @@ async fn the_dashboard_counts_outcomes_received_back_through_a_package() {
             .await
             .unwrap();
         }
-        let app_a = app(&sa);
+        let app_a = common::app(&sa, None);
         let (_, token) = sa.create_api_token(&admin_a, "ci", None).await.unwrap();
         let before = send(&app_a, get("/api/dashboard?operation=Op+Hydrant", &token))
             .await

@@ -5,7 +5,10 @@
 //! apiece in a debug build): one binary links once and takes a fraction of the
 //! disk. Add a test file by adding its `mod` line here.
 
+mod common;
+
 mod api;
+mod api_admin;
 mod api_chat;
 mod authz;
 mod browser;

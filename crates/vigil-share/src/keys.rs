@@ -112,6 +112,75 @@ pub fn unprotect_secret(
         .map_err(|_| KeyError::Protection("the decrypted keys are not text".into()))
 }
 
+/// The environment variable holding the key-encryption passphrase.
+///
+/// Why an environment variable: the passphrase must reach every process that
+/// opens or stores the agency's keys (`vigil keys …`, `vigil package …`,
+/// `vigil serve`) without ever being written to the database, a command line
+/// (visible in `ps`) or a request body.
+pub const KEY_PASSPHRASE_ENV: &str = "VIGIL_KEY_PASSPHRASE";
+
+/// The key-encryption passphrase from [`KEY_PASSPHRASE_ENV`], if set and
+/// not empty.
+pub fn key_passphrase_from_env() -> Option<SecretString> {
+    std::env::var(KEY_PASSPHRASE_ENV)
+        .ok()
+        .filter(|p| !p.is_empty())
+        .map(SecretString::from)
+}
+
+/// Freshly generated agency keys in the form the store keeps them: the
+/// public bundle (JSON), its fingerprint, and the secret keys either
+/// passphrase-encrypted ([`protect_secret`]) or, without a passphrase, as
+/// clear JSON. `Debug` never shows the secret.
+pub struct StoredKeys {
+    pub fingerprint: Fingerprint,
+    pub public_bundle: String,
+    /// What goes into `agency_keys.secret`: armored age or clear JSON.
+    pub stored_secret: SecretString,
+    /// Whether `stored_secret` is passphrase-encrypted.
+    pub protected: bool,
+}
+
+impl fmt::Debug for StoredKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoredKeys")
+            .field("fingerprint", &self.fingerprint)
+            .field("protected", &self.protected)
+            .field("stored_secret", &"[redacted]")
+            .finish()
+    }
+}
+
+/// Generates an agency's key pairs and prepares them for storage.
+///
+/// Why here: `vigil keys generate` and `POST /api/keys` must produce the
+/// same thing (same protection at rest, same bundle), so the recipe lives
+/// once, beside the cryptography; callers only hand the result to
+/// `Store::store_agency_keys`, which authorises and audits.
+pub fn generate_stored_keys(
+    agency: &str,
+    country: CountryCode,
+    passphrase: Option<&SecretString>,
+) -> Result<StoredKeys, KeyError> {
+    let keys = AgencyKeys::generate(agency, country)?;
+    let secret = keys.to_secret_json()?;
+    let (stored_secret, protected) = match passphrase {
+        Some(pass) => (
+            SecretString::from(protect_secret(&secret, pass, None)?),
+            true,
+        ),
+        None => (secret, false),
+    };
+    let bundle = keys.public_bundle();
+    Ok(StoredKeys {
+        fingerprint: bundle.fingerprint().clone(),
+        public_bundle: bundle.to_json(),
+        stored_secret,
+        protected,
+    })
+}
+
 fn parse_err(what: &'static str, detail: impl fmt::Display) -> KeyError {
     KeyError::Parse {
         what,
@@ -685,6 +754,21 @@ mod tests {
         assert!(AgencyKeys::generate("", gb).is_err());
         assert!(AgencyKeys::generate("Line\nBreak", gb).is_err());
         assert!(AgencyKeys::generate(" padded", gb).is_err());
+    }
+
+    #[test]
+    fn stored_keys_without_a_passphrase_are_clear_and_consistent() {
+        let ca = CountryCode::parse("CA").unwrap();
+        let k = generate_stored_keys("Example Police", ca, None).unwrap();
+        assert!(!k.protected);
+        assert!(!is_protected(k.stored_secret.expose_secret()));
+        let bundle = PublicBundle::from_json(&k.public_bundle).unwrap();
+        assert_eq!(bundle.fingerprint(), &k.fingerprint);
+        assert_eq!(bundle.agency(), "Example Police");
+        let back = AgencyKeys::from_secret_json(k.stored_secret.expose_secret()).unwrap();
+        assert_eq!(back.public_bundle().fingerprint(), &k.fingerprint);
+        assert!(!format!("{k:?}").contains("AGE-SECRET-KEY"));
+        assert!(generate_stored_keys("", ca, None).is_err());
     }
 
     #[test]

@@ -82,7 +82,8 @@ pub use age::secrecy;
 pub use country::{CountryCode, CountryCodeError};
 pub use geo::{EmbeddedGeo, GeoError, GeoHit, GeoLookup, GeoSource, MmdbGeo};
 pub use keys::{
-    AgencyKeys, Fingerprint, KeyError, PublicBundle, is_protected, protect_secret, unprotect_secret,
+    AgencyKeys, Fingerprint, KEY_PASSPHRASE_ENV, KeyError, PublicBundle, StoredKeys,
+    generate_stored_keys, is_protected, key_passphrase_from_env, protect_secret, unprotect_secret,
 };
 pub use package::{
     Manifest, ManifestFields, OpenError, Opened, PackageKind, Party, SealError, contains_window,

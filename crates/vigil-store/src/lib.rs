@@ -46,7 +46,7 @@ pub use graph::{GraphCounts, GraphScope, StoreGraph};
 pub use hashsets::*;
 pub use links::*;
 pub use records::*;
-pub use retention::RetentionDue;
+pub use retention::{CaseUpdate, RetentionDue};
 pub use scans::*;
 pub use schema::SCHEMA_VERSION;
 pub use share::*;

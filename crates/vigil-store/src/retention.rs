@@ -10,7 +10,7 @@
 use serde::Serialize;
 use sqlx::Row;
 use vigil_domain::records::{format_date, parse_date};
-use vigil_domain::{Capability, Decision, Principal, ValidationError};
+use vigil_domain::{Capability, Decision, Principal, Release, ValidationError};
 
 use crate::{Case, Store, StoreError};
 
@@ -25,7 +25,65 @@ pub struct RetentionDue {
     pub days_overdue: i64,
 }
 
+/// What `vigil case update` and `PATCH /api/cases/{id}` may change; absent
+/// fields stay as they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CaseUpdate {
+    pub title: Option<String>,
+    pub release: Option<Release>,
+    /// YYYY-MM-DD.
+    pub retention_until: Option<String>,
+    pub retention_basis: Option<String>,
+}
+
+impl CaseUpdate {
+    fn touches_retention(&self) -> bool {
+        self.retention_until.is_some() || self.retention_basis.is_some()
+    }
+}
+
 impl Store {
+    /// Applies a [`CaseUpdate`]: title and release through
+    /// [`update_case`](Self::update_case), the retention rule through
+    /// [`set_case_retention`](Self::set_case_retention) — each authorised
+    /// and audited as its own change. An update naming nothing is invalid.
+    ///
+    /// Why here: the CLI and the API must accept and refuse the same
+    /// updates.
+    pub async fn apply_case_update(
+        &self,
+        p: &Principal,
+        case_id: i64,
+        update: &CaseUpdate,
+    ) -> Result<Case, StoreError> {
+        let mut case = None;
+        if update.title.is_some() || update.release.is_some() {
+            case = Some(
+                self.update_case(p, case_id, update.title.as_deref(), update.release.as_ref())
+                    .await?,
+            );
+        }
+        if update.touches_retention() {
+            case = Some(
+                self.set_case_retention(
+                    p,
+                    case_id,
+                    update.retention_until.as_deref(),
+                    update.retention_basis.as_deref(),
+                )
+                .await?,
+            );
+        }
+        case.ok_or_else(|| {
+            ValidationError::new(
+                "update",
+                "",
+                "nothing to update: give a title, a release or a retention date/basis",
+            )
+            .into()
+        })
+    }
+
     /// Sets a case's retention rule. A date needs a legal basis (given now or
     /// already recorded); the basis alone may be corrected. Write-case on the
     /// case, audited with the old and new rule.

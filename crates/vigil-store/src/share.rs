@@ -740,6 +740,34 @@ impl Store {
         })
     }
 
+    /// Registers another agency's public bundle as received (the JSON text
+    /// of `vigil keys export`): parses it and checks its fingerprint against
+    /// its contents, then [`import_partner_key`](Self::import_partner_key).
+    ///
+    /// Why here: `vigil keys import` and `POST /api/keys/partners` take the
+    /// same file, and both must refuse an altered bundle the same way.
+    pub async fn import_partner_bundle(
+        &self,
+        p: &Principal,
+        bundle_json: &str,
+    ) -> Result<PartnerKey, StoreError> {
+        let bundle = vigil_share::PublicBundle::from_json(bundle_json).map_err(|e| {
+            ValidationError::new(
+                "bundle",
+                bundle_json.lines().next().unwrap_or_default(),
+                format!("not a valid public bundle: {e}"),
+            )
+        })?;
+        self.import_partner_key(
+            p,
+            bundle.agency(),
+            bundle.country().as_str(),
+            bundle.fingerprint().as_str(),
+            &bundle.to_json(),
+        )
+        .await
+    }
+
     /// Registers another agency's public bundle, creating the agency (with
     /// its country) if it is unknown. Importing the same key again is a no-op.
     pub async fn import_partner_key(

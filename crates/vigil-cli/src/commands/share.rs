@@ -133,27 +133,23 @@ pub async fn keys(store: &Store, g: &Global, out: &Output, cmd: KeysCmd) -> Resu
         KeysCmd::Generate => {
             let country = vigil_share::CountryCode::parse(&p.agency_country)
                 .map_err(|e| usage(format!("agency country: {e}")))?;
-            let keys = AgencyKeys::generate(&p.agency_name, country)
-                .context("cannot generate the agency keys")?;
-            let secret = keys.to_secret_json().context("cannot encode the keys")?;
-            let protected = key_passphrase().is_some();
-            let stored = match key_passphrase() {
-                Some(pass) => vigil_share::protect_secret(&secret, &pass, None)
-                    .context("cannot encrypt the keys")?,
-                None => secret.expose_secret().to_string(),
-            };
-            let bundle = keys.public_bundle();
+            let generated = vigil_share::generate_stored_keys(
+                &p.agency_name,
+                country,
+                key_passphrase().as_ref(),
+            )
+            .context("cannot generate the agency keys")?;
             let key = store
                 .store_agency_keys(
                     &p,
-                    bundle.fingerprint().as_str(),
-                    &bundle.to_json(),
-                    &stored,
+                    generated.fingerprint.as_str(),
+                    &generated.public_bundle,
+                    generated.stored_secret.expose_secret(),
                 )
                 .await?;
             // Warned only once the keys are stored, so a refused command
             // says nothing but why it was refused.
-            if !protected {
+            if !generated.protected {
                 warn_clear_keys();
             }
             out.emit(&key, |k| {
@@ -243,21 +239,12 @@ pub async fn keys(store: &Store, g: &Global, out: &Output, cmd: KeysCmd) -> Resu
         KeysCmd::Import { file } => {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
-            let bundle = PublicBundle::from_json(&text).map_err(|e| {
-                usage(format!(
-                    "{}: not a valid public bundle: {e}",
-                    file.display()
-                ))
-            })?;
-            let key = store
-                .import_partner_key(
-                    &p,
-                    bundle.agency(),
-                    bundle.country().as_str(),
-                    bundle.fingerprint().as_str(),
-                    &bundle.to_json(),
-                )
-                .await?;
+            let key = match store.import_partner_bundle(&p, &text).await {
+                Err(vigil_store::StoreError::Invalid(v)) => {
+                    return Err(usage(format!("{}: {}", file.display(), v.reason)));
+                }
+                other => other?,
+            };
             out.emit(&key, |k| {
                 println!(
                     "registered {} ({}); fingerprint {} — compare it with them by phone",
@@ -451,15 +438,10 @@ async fn own_keys(
     open_secret(&secret.secret_json)
 }
 
-/// The environment variable holding the key-encryption passphrase that
-/// protects the agency's secret keys in the database.
-pub const KEY_PASSPHRASE_ENV: &str = "VIGIL_KEY_PASSPHRASE";
+use vigil_share::KEY_PASSPHRASE_ENV;
 
 fn key_passphrase() -> Option<vigil_share::secrecy::SecretString> {
-    std::env::var(KEY_PASSPHRASE_ENV)
-        .ok()
-        .filter(|p| !p.is_empty())
-        .map(vigil_share::secrecy::SecretString::from)
+    vigil_share::key_passphrase_from_env()
 }
 
 /// Says once per process that the keys are stored in clear: `vigil demo`

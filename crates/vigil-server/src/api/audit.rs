@@ -1,4 +1,4 @@
-//! The audit log (supervisors) and its verification.
+//! The audit log (supervisors), its verification, and signed checkpoints.
 
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -87,15 +87,67 @@ pub struct AuditParams {
     pub since: Option<String>,
 }
 
+/// A signed checkpoint of the audit chain's head.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CheckpointOut {
+    pub id: i64,
+    /// The audit entry covered (the head when it was taken).
+    pub seq: i64,
+    /// That entry's chain hash.
+    pub hash: String,
+    pub at: String,
+    pub agency_id: i64,
+    pub key_fingerprint: String,
+    /// The signed text; check it with `minisign -V -P <public_key> -m FILE`
+    /// after saving it as FILE and `signature` as FILE.minisig.
+    pub message: String,
+    /// The detached minisign signature of `message`.
+    pub signature: String,
+    pub created_by: Option<i64>,
+    /// The minisign public key (base64) of the signing key.
+    pub public_key: Option<String>,
+}
+
+impl From<vigil_store::AuditCheckpoint> for CheckpointOut {
+    fn from(c: vigil_store::AuditCheckpoint) -> Self {
+        let vigil_store::AuditCheckpoint {
+            id,
+            seq,
+            hash,
+            at,
+            agency_id,
+            key_fingerprint,
+            message,
+            signature,
+            created_by,
+            public_key,
+        } = c;
+        CheckpointOut {
+            id,
+            seq,
+            hash,
+            at,
+            agency_id,
+            key_fingerprint,
+            message,
+            signature,
+            created_by,
+            public_key,
+        }
+    }
+}
+
 #[derive(OpenApi)]
 #[openapi(
-    paths(list, verify),
-    components(schemas(AuditPage, AuditEntryOut, VerificationOut))
+    paths(list, verify, checkpoint),
+    components(schemas(AuditPage, AuditEntryOut, VerificationOut, CheckpointOut))
 )]
 pub struct Doc;
 
 pub fn routes(r: ApiRouter) -> ApiRouter {
-    r.get("/api/audit", list).get("/api/audit/verify", verify)
+    r.get("/api/audit", list)
+        .get("/api/audit/verify", verify)
+        .post("/api/audit/checkpoint", checkpoint)
 }
 
 /// Audit entries of the caller's agency, oldest first (read-audit
@@ -148,4 +200,19 @@ async fn verify(c: ApiCaller) -> ApiResult<VerificationOut> {
         checkpoints: v.checkpoints,
         bad_checkpoint: v.bad_checkpoint,
     }))
+}
+
+/// Signs the audit chain's head now with the agency's key (read-audit
+/// capability, the agency hosting this instance; `vigil audit checkpoint`).
+/// The request is itself an audit entry, and the checkpoint covers it.
+#[utoipa::path(post, path = "/api/audit/checkpoint", tag = "audit",
+    responses((status = 201, body = CheckpointOut),
+              (status = 401, body = Problem, content_type = "application/problem+json"),
+              (status = 403, body = Problem, content_type = "application/problem+json"),
+              (status = 409, body = Problem, content_type = "application/problem+json")))]
+async fn checkpoint(
+    c: ApiCaller,
+) -> Result<(axum::http::StatusCode, axum::Json<CheckpointOut>), Problem> {
+    let cp = c.store.audit_checkpoint(&c.principal).await?;
+    Ok((axum::http::StatusCode::CREATED, axum::Json(cp.into())))
 }

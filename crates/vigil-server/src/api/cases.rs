@@ -1,9 +1,10 @@
-//! Cases: list, create, show, and notes on a case.
+//! Cases: list, create, show, update, members, and notes on a case.
 
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::{OpenApi, ToSchema};
 use vigil_domain::Release;
+use vigil_store::CaseUpdate;
 
 use super::types::{CaseOut, DeviceOut, NoteOut, PersonOut};
 use super::{ApiJson, ApiPath, ApiQuery, ApiResult, ApiRouter, PageParams};
@@ -51,7 +52,7 @@ pub struct NewCaseIn {
     /// Operation name; created if it does not exist.
     #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub operation: Option<String>,
-    /// `agency` (default), `operation`, or `to:agencies=1,2;countries=GB`.
+    /// `agency` (default), `operation`, or `to:agency=1,agency=2,country=GB`.
     #[schema(pattern = r"^(agency|operation|to:.*)$")]
     pub release: Option<String>,
 }
@@ -66,10 +67,59 @@ pub struct NoteIn {
     pub person_id: Option<i64>,
 }
 
+/// Changes to a case; absent fields stay as they are, and at least one must
+/// be given.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CaseUpdateIn {
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    pub title: Option<String>,
+    /// `agency`, `operation`, or `to:agency=1,agency=2,country=GB`.
+    #[schema(pattern = r"^(agency|operation|to:.*)$")]
+    pub release: Option<String>,
+    /// Keep the case's data until this date (YYYY-MM-DD); needs a legal
+    /// basis, given now or already recorded.
+    #[schema(format = Date)]
+    pub retention_until: Option<String>,
+    /// The legal basis for keeping the data until `retention_until`.
+    pub retention_basis: Option<String>,
+}
+
+/// A user of the owning agency to add to the case's members.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MemberIn {
+    #[schema(min_length = 1)]
+    pub user: String,
+}
+
+/// A case membership.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, ToSchema)]
+pub struct MemberOut {
+    pub case_id: i64,
+    pub user: String,
+}
+
 #[derive(OpenApi)]
 #[openapi(
-    paths(list_cases, create_case, show_case, add_case_note),
-    components(schemas(CasePage, CaseDetailOut, NewCaseIn, NoteIn, NoteOut))
+    paths(
+        list_cases,
+        create_case,
+        show_case,
+        update_case,
+        add_member,
+        add_case_note
+    ),
+    components(schemas(
+        CasePage,
+        CaseDetailOut,
+        NewCaseIn,
+        CaseUpdateIn,
+        MemberIn,
+        MemberOut,
+        NoteIn,
+        NoteOut
+    ))
 )]
 pub struct Doc;
 
@@ -77,6 +127,8 @@ pub fn routes(r: ApiRouter) -> ApiRouter {
     r.get("/api/cases", list_cases)
         .post("/api/cases", create_case)
         .get("/api/cases/{id}", show_case)
+        .patch("/api/cases/{id}", update_case)
+        .post("/api/cases/{id}/members", add_member)
         .post("/api/cases/{id}/notes", add_case_note)
 }
 
@@ -149,4 +201,53 @@ async fn add_case_note(
         .add_note(&c.principal, id, body.person_id, &body.body, "api")
         .await?;
     Ok((StatusCode::CREATED, axum::Json(note.into())))
+}
+
+/// Changes a case's title, release marking or retention rule (the owning
+/// agency's members with write-case).
+#[utoipa::path(patch, path = "/api/cases/{id}", tag = "cases", request_body = CaseUpdateIn,
+    params(("id" = i64, Path, description = "case id")),
+    responses((status = 200, body = CaseOut),
+              (status = 400, body = Problem, content_type = "application/problem+json"),
+              (status = 401, body = Problem, content_type = "application/problem+json"),
+              (status = 403, body = Problem, content_type = "application/problem+json"),
+              (status = 404, body = Problem, content_type = "application/problem+json"),
+              (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn update_case(
+    c: ApiCaller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<CaseUpdateIn>,
+) -> ApiResult<CaseOut> {
+    let update = CaseUpdate {
+        title: body.title,
+        release: body.release.as_deref().map(Release::parse).transpose()?,
+        retention_until: body.retention_until,
+        retention_basis: body.retention_basis,
+    };
+    let case = c.store.apply_case_update(&c.principal, id, &update).await?;
+    Ok(axum::Json(case.into()))
+}
+
+/// Adds a user of the owning agency to the case's members (adding a member
+/// again changes nothing).
+#[utoipa::path(post, path = "/api/cases/{id}/members", tag = "cases", request_body = MemberIn,
+    params(("id" = i64, Path, description = "case id")),
+    responses((status = 200, body = MemberOut),
+              (status = 400, body = Problem, content_type = "application/problem+json"),
+              (status = 401, body = Problem, content_type = "application/problem+json"),
+              (status = 403, body = Problem, content_type = "application/problem+json"),
+              (status = 404, body = Problem, content_type = "application/problem+json"),
+              (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn add_member(
+    c: ApiCaller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<MemberIn>,
+) -> ApiResult<MemberOut> {
+    c.store
+        .add_case_member(&c.principal, id, &body.user)
+        .await?;
+    Ok(axum::Json(MemberOut {
+        case_id: id,
+        user: body.user.trim().to_string(),
+    }))
 }

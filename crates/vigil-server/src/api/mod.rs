@@ -16,10 +16,13 @@ pub mod dissemination;
 pub mod graph;
 pub mod hashsets;
 pub mod identifiers;
+pub mod keys;
 pub mod links;
 pub mod me;
 pub mod persons;
+pub mod retention;
 pub mod scans;
+pub mod tokens;
 pub mod types;
 
 use axum::Router;
@@ -100,6 +103,18 @@ pub const MODULES: &[Module] = &[
     Module {
         routes: hashsets::routes,
         doc: hashsets::Doc::openapi,
+    },
+    Module {
+        routes: tokens::routes,
+        doc: tokens::Doc::openapi,
+    },
+    Module {
+        routes: retention::routes,
+        doc: retention::Doc::openapi,
+    },
+    Module {
+        routes: keys::routes,
+        doc: keys::Doc::openapi,
     },
 ];
 

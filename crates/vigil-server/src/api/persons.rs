@@ -1,9 +1,10 @@
-//! Persons, their identifiers and their events.
+//! Persons, their identifiers and their events: list, show, add, update.
 
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::{IntoParams, OpenApi, ToSchema};
-use vigil_domain::{NewEvent, NewIdentifier, NewPerson};
+use vigil_domain::{NewEvent, NewIdentifier, NewPerson, Release};
+use vigil_store::PersonUpdate;
 
 use super::types::{EventOut, IdentifierOut, NoteOut, PersonOut};
 use super::{ApiJson, ApiPath, ApiQuery, ApiResult, ApiRouter, PageParams};
@@ -90,6 +91,31 @@ pub struct NewEventIn {
     pub details: Option<String>,
 }
 
+/// Changes to a person; absent fields stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PersonUpdateIn {
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    pub label: Option<String>,
+    #[schema(value_type = Option<RoleDoc>)]
+    pub role: Option<String>,
+    /// Declared country, ISO 3166-1 alpha-2.
+    #[schema(pattern = "^[A-Za-z]{2}$")]
+    pub country: Option<String>,
+    /// The person's own release marking: `agency`, `operation`, or
+    /// `to:agency=1,agency=2,country=GB`.
+    #[schema(pattern = r"^(agency|operation|to:.*)$")]
+    pub release: Option<String>,
+}
+
+/// New details of an event (what was charged, the sentence…).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventUpdateIn {
+    #[schema(min_length = 1, pattern = r"\S")]
+    pub details: String,
+}
+
 /// A person's role (documentation of the accepted values).
 #[derive(ToSchema)]
 #[schema(rename_all = "kebab-case")]
@@ -135,7 +161,15 @@ pub enum IdentifierKindDoc {
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(list_persons, show_person, add_person, add_identifier, add_event),
+    paths(
+        list_persons,
+        show_person,
+        add_person,
+        update_person,
+        add_identifier,
+        add_event,
+        update_event
+    ),
     components(schemas(
         RoleDoc,
         EventKindDoc,
@@ -145,6 +179,8 @@ pub enum IdentifierKindDoc {
         NewPersonIn,
         NewIdentifierIn,
         NewEventIn,
+        PersonUpdateIn,
+        EventUpdateIn,
         PersonOut,
         IdentifierOut,
         EventOut
@@ -156,8 +192,10 @@ pub fn routes(r: ApiRouter) -> ApiRouter {
     r.get("/api/persons", list_persons)
         .get("/api/persons/{id}", show_person)
         .post("/api/cases/{id}/persons", add_person)
+        .patch("/api/persons/{id}", update_person)
         .post("/api/persons/{id}/identifiers", add_identifier)
         .post("/api/persons/{id}/events", add_event)
+        .patch("/api/events/{id}", update_event)
 }
 
 /// Persons the caller may read, optionally of one case.
@@ -250,4 +288,50 @@ async fn add_event(
     }
     let e = c.store.add_event(&c.principal, id, &ne, "api").await?;
     Ok((StatusCode::CREATED, axum::Json(e.into())))
+}
+
+/// Changes a person's label, role, declared country or release marking
+/// (the owning agency, write-case).
+#[utoipa::path(patch, path = "/api/persons/{id}", tag = "persons", request_body = PersonUpdateIn,
+    params(("id" = i64, Path, description = "person id")),
+    responses((status = 200, body = PersonOut),
+              (status = 400, body = Problem, content_type = "application/problem+json"),
+              (status = 401, body = Problem, content_type = "application/problem+json"),
+              (status = 403, body = Problem, content_type = "application/problem+json"),
+              (status = 404, body = Problem, content_type = "application/problem+json"),
+              (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn update_person(
+    c: ApiCaller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<PersonUpdateIn>,
+) -> ApiResult<PersonOut> {
+    let update = PersonUpdate {
+        label: body.label,
+        role: body.role,
+        country: body.country,
+        release: body.release.as_deref().map(Release::parse).transpose()?,
+    };
+    let p = c.store.update_person(&c.principal, id, &update).await?;
+    Ok(axum::Json(p.into()))
+}
+
+/// Replaces an event's details (the owning agency, write-case).
+#[utoipa::path(patch, path = "/api/events/{id}", tag = "persons", request_body = EventUpdateIn,
+    params(("id" = i64, Path, description = "event id")),
+    responses((status = 200, body = EventOut),
+              (status = 400, body = Problem, content_type = "application/problem+json"),
+              (status = 401, body = Problem, content_type = "application/problem+json"),
+              (status = 403, body = Problem, content_type = "application/problem+json"),
+              (status = 404, body = Problem, content_type = "application/problem+json"),
+              (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn update_event(
+    c: ApiCaller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<EventUpdateIn>,
+) -> ApiResult<EventOut> {
+    let e = c
+        .store
+        .update_event_details(&c.principal, id, &body.details)
+        .await?;
+    Ok(axum::Json(e.into()))
 }

@@ -120,7 +120,7 @@ pub struct CaseOut {
     pub operation: Option<String>,
     pub agency_id: i64,
     pub agency: String,
-    /// Release marking: `agency`, `operation`, or `to:agencies=…;countries=…`.
+    /// Release marking: `agency`, `operation`, or `to:agency=ID,country=CC,…`.
     pub release: String,
     pub retention_until: Option<String>,
     /// Legal basis for keeping the data until `retention_until`.
