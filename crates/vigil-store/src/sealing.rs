@@ -393,6 +393,16 @@ impl Store {
             .await?;
         let want = package.trim();
         let id = want.parse::<i64>().ok();
+        // Packages are the local agency's: to a partner agency's user on
+        // this instance they do not exist.
+        {
+            let mut tx: Tx = self.begin_write().await?;
+            let local = self.is_local_agency(&mut tx, p.agency_id).await?;
+            tx.commit().await?;
+            if !local {
+                return Err(StoreError::not_found("sent package", want));
+            }
+        }
         let record = self
             .list_packages(p)
             .await?

@@ -18,6 +18,7 @@ pub mod hashsets;
 pub mod identifiers;
 pub mod links;
 pub mod me;
+pub mod packages;
 pub mod persons;
 pub mod scans;
 pub mod types;
@@ -100,6 +101,10 @@ pub const MODULES: &[Module] = &[
     Module {
         routes: hashsets::routes,
         doc: hashsets::Doc::openapi,
+    },
+    Module {
+        routes: packages::routes,
+        doc: packages::Doc::openapi,
     },
 ];
 
