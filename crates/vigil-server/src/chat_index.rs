@@ -70,13 +70,19 @@ pub async fn reindex(
 ) -> Result<Reindexed, ReindexError> {
     let cases: Vec<i64> = match case {
         Some(c) => vec![c],
-        None => store.list_cases(p).await?.into_iter().map(|c| c.id).collect(),
+        None => store
+            .list_cases(p)
+            .await?
+            .into_iter()
+            .map(|c| c.id)
+            .collect(),
     };
     let mut per_case = Vec::new();
     for case_id in cases {
         let mut cleared = false;
         let mut sink = |batch: &[StoredMessage]| -> Result<(), StoreError> {
-            let index_err = |e: vigil_search::SearchError| StoreError::Config(format!("search index: {e}"));
+            let index_err =
+                |e: vigil_search::SearchError| StoreError::Config(format!("search index: {e}"));
             if !cleared {
                 index.delete_case(case_id).map_err(index_err)?;
                 cleared = true;

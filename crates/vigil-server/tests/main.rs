@@ -7,6 +7,7 @@
 
 mod api;
 mod api_chat;
+mod api_data;
 mod authz;
 mod browser;
 mod graph;

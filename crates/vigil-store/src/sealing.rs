@@ -176,7 +176,11 @@ impl Store {
     }
 
     /// The most recent registered bundle of a partner agency.
-    async fn partner_bundle(&self, p: &Principal, agency_id: i64) -> Result<PublicBundle, StoreError> {
+    async fn partner_bundle(
+        &self,
+        p: &Principal,
+        agency_id: i64,
+    ) -> Result<PublicBundle, StoreError> {
         let key = self
             .partner_keys(p)
             .await?
@@ -333,8 +337,9 @@ impl Store {
                 "an acknowledgement is not itself acknowledged",
             ));
         }
-        let malformed =
-            |e: serde_json::Error| invalid("package", label, format!("refused: malformed content: {e}"));
+        let malformed = |e: serde_json::Error| {
+            invalid("package", label, format!("refused: malformed content: {e}"))
+        };
         Ok(match opened.manifest.kind {
             PackageKind::Leads => {
                 let content: LeadsPayload =
@@ -355,7 +360,11 @@ impl Store {
     }
 
     /// Keeps the sealed bytes of a package built here (audited).
-    async fn keep_package_file(&self, p: &Principal, built: &BuiltPackage) -> Result<(), StoreError> {
+    async fn keep_package_file(
+        &self,
+        p: &Principal,
+        built: &BuiltPackage,
+    ) -> Result<(), StoreError> {
         use sha2::Digest;
         let sha = hex::encode(sha2::Sha256::digest(&built.bytes));
         let mut tx = self.begin_write().await?;
@@ -388,7 +397,11 @@ impl Store {
     /// The sealed bytes of a package built here, by id or UUID; handing them
     /// out is what sends the package, so it is marked `sent` (a later state
     /// stays). Packages received here have no file (404).
-    pub async fn package_file(&self, p: &Principal, package: &str) -> Result<PackageFile, StoreError> {
+    pub async fn package_file(
+        &self,
+        p: &Principal,
+        package: &str,
+    ) -> Result<PackageFile, StoreError> {
         self.require(p, Capability::Packages, "package.file")
             .await?;
         let want = package.trim();

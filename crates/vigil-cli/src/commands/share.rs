@@ -400,7 +400,10 @@ fn warn_clear_keys() {
 /// `VIGIL_KEY_PASSPHRASE`, clear ones as they are (with a warning).
 fn open_secret(stored: &str) -> Result<AgencyKeys> {
     let pass = key_passphrase();
-    Ok(vigil_store::open_agency_keys(stored, unlock(pass.as_ref()))?)
+    Ok(vigil_store::open_agency_keys(
+        stored,
+        unlock(pass.as_ref()),
+    )?)
 }
 
 /// How the CLI unlocks the agency's keys: the passphrase from the

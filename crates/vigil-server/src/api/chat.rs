@@ -434,7 +434,14 @@ pub struct ChatImportOut {
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(search_chat, list_rooms, show_room, room_messages, import_chat, reindex_chat),
+    paths(
+        search_chat,
+        list_rooms,
+        show_room,
+        room_messages,
+        import_chat,
+        reindex_chat
+    ),
     components(schemas(
         HighlightOut,
         ChatHitOut,

@@ -261,7 +261,10 @@ async fn export_graph(
     use axum::http::{HeaderValue, header};
     use axum::response::IntoResponse;
     use vigil_graph::export::ExportFormat;
-    let format = match (q.format.trim().to_ascii_lowercase().as_str(), q.part.as_deref()) {
+    let format = match (
+        q.format.trim().to_ascii_lowercase().as_str(),
+        q.part.as_deref(),
+    ) {
         ("csv", None | Some("nodes")) => ExportFormat::NodesCsv,
         ("csv", Some("edges")) => ExportFormat::EdgesCsv,
         ("csv", Some(other)) => {
@@ -283,7 +286,13 @@ async fn export_graph(
     let stem: String = sg
         .scope
         .chars()
-        .map(|ch| if ch.is_ascii_alphanumeric() || ch == '-' { ch } else { '_' })
+        .map(|ch| {
+            if ch.is_ascii_alphanumeric() || ch == '-' {
+                ch
+            } else {
+                '_'
+            }
+        })
         .collect();
     let part = match format {
         ExportFormat::NodesCsv => "-nodes",
@@ -347,7 +356,10 @@ async fn graph_path(
     let sg = c.store.offender_graph(&c.principal, &s.scope()).await?;
     let key = |id: i64| {
         sg.person_key(id).ok_or_else(|| {
-            Problem::not_found(format!("person {id} not found in your graph of {}", sg.scope))
+            Problem::not_found(format!(
+                "person {id} not found in your graph of {}",
+                sg.scope
+            ))
         })
     };
     let (from, to) = (key(q.from)?, key(q.to)?);

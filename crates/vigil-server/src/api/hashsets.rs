@@ -532,8 +532,7 @@ async fn spool(body: axum::body::Body) -> Result<(tempfile::NamedTempFile, Strin
     let mut size = 0u64;
     let mut stream = body.into_data_stream();
     while let Some(chunk) = stream.next().await {
-        let chunk =
-            chunk.map_err(|e| Problem::bad_request(format!("request body: {e}")))?;
+        let chunk = chunk.map_err(|e| Problem::bad_request(format!("request body: {e}")))?;
         hasher.update(&chunk);
         size += chunk.len() as u64;
         out.write_all(&chunk)
@@ -754,7 +753,13 @@ async fn export_hash_set(
         .set
         .name
         .chars()
-        .map(|ch| if ch.is_ascii_alphanumeric() || "-_.".contains(ch) { ch } else { '_' })
+        .map(|ch| {
+            if ch.is_ascii_alphanumeric() || "-_.".contains(ch) {
+                ch
+            } else {
+                '_'
+            }
+        })
         .collect();
     let disposition = format!("attachment; filename=\"{safe}.{}\"", format.extension());
     let mut res = axum::response::Response::new(axum::body::Body::from_stream(stream));

@@ -204,7 +204,11 @@ async fn build_package(c: ApiCaller, ApiJson(b): ApiJson<BuildIn>) -> Result<Res
         .store
         .seal_leads(&c.principal, &b.operation, to, &geo, unlock(pass.as_ref()))
         .await?;
-    Ok((StatusCode::CREATED, axum::Json(PackageOut::from(built.record))).into_response())
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(PackageOut::from(built.record)),
+    )
+        .into_response())
 }
 
 /// Builds an outcomes package for an agency: the outcomes (arrests,
@@ -228,7 +232,11 @@ async fn build_outcomes(
         .store
         .seal_outcomes(&c.principal, &b.to, unlock(pass.as_ref()))
         .await?;
-    Ok((StatusCode::CREATED, axum::Json(PackageOut::from(built.record))).into_response())
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(PackageOut::from(built.record)),
+    )
+        .into_response())
 }
 
 /// The UUID of a received package named by id or UUID.
@@ -264,7 +272,11 @@ async fn ack_package(c: ApiCaller, ApiPath(id): ApiPath<String>) -> Result<Respo
         .store
         .seal_ack(&c.principal, &uid, unlock(pass.as_ref()))
         .await?;
-    Ok((StatusCode::CREATED, axum::Json(PackageOut::from(built.record))).into_response())
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(PackageOut::from(built.record)),
+    )
+        .into_response())
 }
 
 /// The sealed bytes of a package built here (by id or UUID), as the file
@@ -340,7 +352,13 @@ async fn import_package(
     let pass = vigil_store::key_passphrase_from_env();
     let opened = c
         .store
-        .open_package(&c.principal, &label, &bytes, will_ack, unlock(pass.as_ref()))
+        .open_package(
+            &c.principal,
+            &label,
+            &bytes,
+            will_ack,
+            unlock(pass.as_ref()),
+        )
         .await?;
     Ok(axum::Json(match opened {
         OpenedPackage::Acknowledged(r) => PackageImportOut {
