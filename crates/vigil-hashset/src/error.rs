@@ -92,6 +92,26 @@ impl EntryError {
     }
 }
 
+impl EntryError {
+    /// The error as one `FILE:LINE: message` line (with the column, MediaID
+    /// and field when known) — the form the CLI prints and the API returns,
+    /// so an officer finds the entry in the file either way.
+    pub fn located(&self, file: &str) -> String {
+        let mut msg = String::new();
+        if let Some(c) = self.pos.column {
+            msg.push_str(&format!("column {c}: "));
+        }
+        if let Some(id) = &self.media_id {
+            msg.push_str(&format!("MediaID {id}: "));
+        }
+        if let Some(f) = &self.field {
+            msg.push_str(&format!("field {f}: "));
+        }
+        msg.push_str(&self.kind.to_string());
+        format!("{file}:{}: {msg}", self.pos.line)
+    }
+}
+
 impl fmt::Display for EntryError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.pos)?;
@@ -128,6 +148,25 @@ pub enum ImportError {
     Entry(Box<EntryError>),
     #[error("import cancelled by the caller")]
     Cancelled,
+}
+
+impl ImportError {
+    /// The refusal as one `FILE:LINE: message` line (`FILE: message` when
+    /// the error has no line), saying that nothing changed.
+    pub fn located(&self, file: &str) -> String {
+        let line = match self {
+            ImportError::Truncated { pos, .. }
+            | ImportError::Syntax { pos, .. }
+            | ImportError::Structure { pos, .. } => Some(pos.line),
+            ImportError::Header { line, .. } => Some(*line),
+            ImportError::Entry(entry) => return entry.located(file),
+            _ => None,
+        };
+        match line {
+            Some(l) => format!("{file}:{l}: {self}; import refused, nothing changed"),
+            None => format!("{file}: {self}; import refused, nothing changed"),
+        }
+    }
 }
 
 /// A writer failed. Output written so far is incomplete and must be discarded.

@@ -61,7 +61,9 @@ use std::ops::ControlFlow;
 pub use category::{Category, CategoryScheme, NormalizedCategory, UnknownCategory};
 pub use detect::detect;
 pub use error::{EntryError, EntryErrorKind, ExportError, ImportError, SourcePos};
-pub use model::{AlternativeHash, CaseInfo, Format, HashEntry, HashSetMeta, MediaFile, VicsShape};
+pub use model::{
+    AlternativeHash, CaseInfo, Format, HashEntry, HashSetMeta, MediaFile, VicsShape, WriteSummary,
+};
 pub use pdqlist::{read_pdq_list, write_pdq_list};
 pub use tabular::{
     CSV_COLUMNS, CsvWriteOptions, ICSE_COLUMNS, read_delimited, read_icse, write_csv, write_icse,
@@ -141,6 +143,48 @@ where
         Format::IcseCsv => read_icse(input, opts, on_item),
         Format::Delimited { delimiter } => read_delimited(input, Some(delimiter), opts, on_item),
         Format::PdqList => read_pdq_list(input, opts, on_item),
+    }
+}
+
+/// Writes `entries` in `format` (VICS 2.0 with the set's `meta` header,
+/// CSV/TSV with the standard columns, ICSE CSV, or a PDQ list) and returns
+/// what was written and what the format could not hold. One function so the
+/// CLI's `hashset export` and the API's export give the same bytes.
+pub fn write_format<W, I>(
+    format: Format,
+    out: W,
+    meta: &HashSetMeta,
+    entries: I,
+) -> Result<model::WriteSummary, ExportError>
+where
+    W: std::io::Write,
+    I: IntoIterator,
+    I::Item: std::borrow::Borrow<HashEntry>,
+{
+    match format {
+        Format::Vics => {
+            let written = write_vics(out, meta, &VicsWriteOptions::default(), entries)?;
+            Ok(model::WriteSummary {
+                written,
+                skipped: 0,
+            })
+        }
+        Format::Delimited { delimiter } => {
+            let written = write_csv(
+                out,
+                &CsvWriteOptions {
+                    delimiter,
+                    extra_columns: Vec::new(),
+                },
+                entries,
+            )?;
+            Ok(model::WriteSummary {
+                written,
+                skipped: 0,
+            })
+        }
+        Format::IcseCsv => write_icse(out, entries),
+        Format::PdqList => write_pdq_list(out, entries),
     }
 }
 

@@ -30,18 +30,40 @@ pub enum Format {
 
 impl std::str::FromStr for Format {
     type Err = String;
-    /// The names a command line would use: `vics`, `icse`, `csv`, `tsv`,
-    /// `pdq`.
+    /// The names a command line or an API query would use: `vics`, `icse`
+    /// (or `icse-csv`), `csv`, `tsv`, `pdq`.
     fn from_str(s: &str) -> Result<Self, String> {
         match s.to_ascii_lowercase().as_str() {
             "vics" | "json" => Ok(Self::Vics),
-            "icse" => Ok(Self::IcseCsv),
+            "icse" | "icse-csv" | "icse_csv" => Ok(Self::IcseCsv),
             "csv" => Ok(Self::Delimited { delimiter: b',' }),
             "tsv" => Ok(Self::Delimited { delimiter: b'\t' }),
             "pdq" | "pdq-list" => Ok(Self::PdqList),
             other => Err(format!(
-                "unknown hash-set format {other:?} (vics, icse, csv, tsv, pdq)"
+                "unknown hash-set format {other:?} (vics, icse-csv, csv, tsv, pdq)"
             )),
+        }
+    }
+}
+
+impl Format {
+    /// The media type of an export in this format, for HTTP `Content-Type`.
+    pub fn content_type(&self) -> &'static str {
+        match self {
+            Self::Vics => "application/json",
+            Self::IcseCsv | Self::Delimited { delimiter: b',' } => "text/csv; charset=utf-8",
+            Self::Delimited { delimiter: b'\t' } => "text/tab-separated-values; charset=utf-8",
+            Self::Delimited { .. } | Self::PdqList => "text/plain; charset=utf-8",
+        }
+    }
+
+    /// The usual file extension of an export in this format.
+    pub fn extension(&self) -> &'static str {
+        match self {
+            Self::Vics => "json",
+            Self::IcseCsv | Self::Delimited { delimiter: b',' } => "csv",
+            Self::Delimited { delimiter: b'\t' } => "tsv",
+            Self::Delimited { .. } | Self::PdqList => "txt",
         }
     }
 }

@@ -14,6 +14,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod chat_index;
 pub mod pages;
 pub mod problem;
 

@@ -341,6 +341,34 @@ fn rows() -> Vec<Row> {
         ),
         row(
             p.clone(),
+            "/api/hashsets",
+            "/api/hashsets?name=authz-{who}&format=csv",
+            "md5\n0123456789abcdef0123456789abcdef\n",
+            Cap(ManageHashSets),
+        ),
+        row(
+            Method::DELETE,
+            "/api/hashsets/{name}",
+            "/api/hashsets/no-such-set",
+            "",
+            Gate(ManageHashSets),
+        ),
+        row(
+            g.clone(),
+            "/api/hashsets/{name}/export",
+            "/api/hashsets/no-such-set/export?format=csv",
+            "",
+            Gate(ReadCase),
+        ),
+        row(
+            p.clone(),
+            "/api/chat/reindex",
+            "/api/chat/reindex?case={case}",
+            "",
+            Read,
+        ),
+        row(
+            p.clone(),
             "/api/match",
             "/api/match",
             r#"{"md5":["0123456789abcdef0123456789abcdef"]}"#,
@@ -435,6 +463,79 @@ fn rows() -> Vec<Row> {
             LocalCap(&[Packages, ManageUsers]),
         ),
         row(g.clone(), "/api/graph", "/api/graph?case={case}", "", Read),
+        row(
+            g.clone(),
+            "/api/graph/export",
+            "/api/graph/export?case={case}&format=graphml",
+            "",
+            Read,
+        ),
+        row(
+            g.clone(),
+            "/api/graph/key-players",
+            "/api/graph/key-players?case={case}",
+            "",
+            Read,
+        ),
+        row(
+            g.clone(),
+            "/api/graph/path",
+            "/api/graph/path?case={case}&from={person}&to={person}",
+            "",
+            Read,
+        ),
+        row(
+            g.clone(),
+            "/api/graph/communities",
+            "/api/graph/communities?case={case}",
+            "",
+            Read,
+        ),
+        // ----- packages (the feature's own tests cover real builds/imports)
+        row(
+            p.clone(),
+            "/api/packages",
+            "/api/packages",
+            r#"{"operation":"Op Kestrel","to":"No Such Agency"}"#,
+            Gate(Packages),
+        ),
+        row(
+            g.clone(),
+            "/api/packages/{id}/file",
+            "/api/packages/999999/file",
+            "",
+            Gate(Packages),
+        ),
+        row(
+            p.clone(),
+            "/api/packages/{id}/ack",
+            "/api/packages/999999/ack",
+            "",
+            Gate(Packages),
+        ),
+        row(
+            p.clone(),
+            "/api/packages/outcomes",
+            "/api/packages/outcomes",
+            r#"{"to":"No Such Agency"}"#,
+            Gate(Packages),
+        ),
+        // Not a package: refused by role (403) before it is opened, and
+        // for a liaison officer refused as not a package (422).
+        row(
+            p.clone(),
+            "/api/packages/import",
+            "/api/packages/import",
+            "not a package",
+            Exempt("a body that opens needs two instances: tests/api_data.rs"),
+        ),
+        row(
+            g.clone(),
+            "/api/packages/counts",
+            "/api/packages/counts?operation=Op%20Kestrel",
+            "",
+            Cap(ReadCase),
+        ),
         // ----- pages
         row(
             g.clone(),
@@ -857,7 +958,9 @@ async fn request(
         Via::Session
     };
     let uniq = UNIQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let mut uri = uri.to_string();
+    // `{who}`: the caller's user name, for records named per caller (a hash
+    // set's name is unique across agencies).
+    let mut uri = uri.replace("{who}", who.unwrap_or("anonymous"));
     let mut body = body.replace("{uniq}", &uniq.to_string());
     let mut headers = Vec::new();
     if let Some(name) = who {

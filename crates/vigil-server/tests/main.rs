@@ -10,6 +10,7 @@ mod common;
 mod api;
 mod api_admin;
 mod api_chat;
+mod api_data;
 mod authz;
 mod browser;
 mod graph;

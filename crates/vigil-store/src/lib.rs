@@ -28,6 +28,7 @@ mod records;
 mod retention;
 mod scans;
 mod schema;
+mod sealing;
 mod share;
 
 use std::path::Path;
@@ -49,6 +50,10 @@ pub use records::*;
 pub use retention::{CaseUpdate, RetentionDue};
 pub use scans::*;
 pub use schema::SCHEMA_VERSION;
+pub use sealing::{
+    KEY_PASSPHRASE_ENV, KeyUnlock, OpenedPackage, PackageFile, Recipient, attribution_note,
+    key_passphrase_from_env, open_agency_keys, person_input,
+};
 pub use share::*;
 pub use vigil_domain::Principal;
 

@@ -548,6 +548,19 @@ impl Store {
             .await
     }
 
+    /// Checks a capability up front, auditing a refusal — for an interface
+    /// that must refuse before doing costly work for the request (the API
+    /// refuses a hash-set upload before spooling hundreds of MB). The
+    /// operation itself checks again.
+    pub async fn require_capability(
+        &self,
+        p: &Principal,
+        cap: Capability,
+        action: &str,
+    ) -> Result<(), StoreError> {
+        self.require(p, cap, action).await
+    }
+
     pub(crate) async fn authorize_case_write(
         &self,
         tx: Tx,

@@ -1,9 +1,10 @@
 //! Dissemination records: agency keys, partner keys, lead and outcome
 //! packages, and the outcome counts.
 //!
-//! The store knows no cryptography: it keeps key material as the JSON text
-//! `vigil-share` produces and hands package bytes to a caller-supplied
-//! `seal` closure, so the crypto stays in the share crate and the CLI. What
+//! This module knows no cryptography: it keeps key material as the JSON
+//! text `vigil-share` produces and hands package bytes to a caller-supplied
+//! `seal` closure; `sealing.rs` joins it to `vigil-share` (recipient, keys,
+//! seal, open) once for the CLI and the API. What
 //! the store owns is *which records leave* (decided by
 //! [`vigil_domain::access::can_read`] for a principal standing for the
 //! recipient agency — the release rules live in one place) and *what an

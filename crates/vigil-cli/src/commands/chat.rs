@@ -14,8 +14,8 @@ use clap::{Args, Subcommand};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use vigil_chat::{Format, ParseOptions, Zone};
-use vigil_search::{MessageDoc, SearchIndex, SearchRequest};
-use vigil_store::{ChatImportRequest, Store, StoreError, StoredMessage};
+use vigil_search::{SearchIndex, SearchRequest};
+use vigil_store::{ChatImportRequest, Store};
 
 use crate::UsageError;
 use crate::cli::Global;
@@ -186,7 +186,7 @@ async fn import(store: &Store, g: &Global, out: &Output, a: ImportArgs) -> Resul
         }
         for chunk in result.new_messages.chunks(INDEX_CHUNK) {
             index
-                .add_batch(&docs(chunk))
+                .add_batch(&vigil_server::chat_index::message_docs(chunk))
                 .context("cannot index the messages")?;
             if let Some(b) = &bar {
                 b.inc(chunk.len() as u64);
@@ -246,77 +246,34 @@ fn progress_bar(out: &Output) -> Option<indicatif::ProgressBar> {
     Some(bar)
 }
 
-fn docs(messages: &[StoredMessage]) -> Vec<MessageDoc> {
-    messages
-        .iter()
-        .map(|m| MessageDoc {
-            message_id: m.id,
-            case_id: m.case_id,
-            room: m.room.clone(),
-            handle: m.handle.clone(),
-            time: m
-                .time
-                .as_deref()
-                .and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok())
-                .unwrap_or(OffsetDateTime::UNIX_EPOCH),
-            text: m.text.clone(),
-        })
-        .collect()
-}
-
 /// `vigil chat reindex`: for each case (one, or every readable one), drop
 /// its messages from the index and add them again from the database, then
 /// commit once. Cases the user cannot read are left as they are, which is
 /// safe because searches are always filtered to readable cases.
 async fn reindex(store: &Store, g: &Global, out: &Output, a: ReindexArgs) -> Result<()> {
     let p = super::acting(store, g).await?;
-    let cases: Vec<i64> = match a.case {
-        Some(c) => vec![c],
-        None => store
-            .list_cases(&p)
-            .await?
-            .into_iter()
-            .map(|c| c.id)
-            .collect(),
-    };
     let index = open_index(g)?;
     let bar = progress_bar(out);
-    let mut per_case = Vec::new();
-    for case_id in cases {
+    let done = vigil_server::chat_index::reindex(store, &p, &index, a.case, |case_id, n| {
         if let Some(b) = &bar {
             b.set_message(format!("case {case_id}"));
+            b.inc(n);
         }
-        index
-            .delete_case(case_id)
-            .context("cannot clear the case from the search index")?;
-        let mut sink = |batch: &[StoredMessage]| -> Result<(), StoreError> {
-            index
-                .add_batch(&docs(batch))
-                .map_err(|e| StoreError::Config(format!("search index: {e}")))?;
-            if let Some(b) = &bar {
-                b.inc(batch.len() as u64);
-            }
-            Ok(())
-        };
-        let n = store
-            .chat_messages_for_reindex(&p, case_id, &mut sink)
-            .await?;
-        per_case.push(serde_json::json!({"case": case_id, "messages": n}));
-    }
-    index.commit().context("cannot commit the search index")?;
+    })
+    .await;
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    let total: u64 = per_case.iter().filter_map(|c| c["messages"].as_u64()).sum();
-    let value = serde_json::json!({
-        "cases": per_case,
-        "messages": total,
-        "indexed": index.num_docs(),
-    });
-    out.emit(&value, |_| {
+    let r = match done {
+        Ok(r) => r,
+        Err(vigil_server::chat_index::ReindexError::Store(e)) => return Err(e.into()),
+        Err(e) => return Err(anyhow::Error::new(e).context("cannot rebuild the search index")),
+    };
+    out.emit(&r, |r| {
         println!(
-            "reindexed {total} messages of {} cases into {}",
-            per_case.len(),
+            "reindexed {} messages of {} cases into {}",
+            r.messages,
+            r.cases.len(),
             index_dir(g).display()
         )
     })

@@ -13,9 +13,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use vigil_domain::{Md5, PdqHash, Sha1, Sha256};
-use vigil_hashset::{
-    CategoryScheme, CsvWriteOptions, EntryError, Format, HashEntry, ImportError, VicsWriteOptions,
-};
+use vigil_hashset::{CategoryScheme, Format, HashEntry};
 use vigil_store::{
     HashSetImportError, HashSetImportOptions, ImportStatus, MatchAnswer, MatchOptions, MatchQuery,
     Store, TriageOptions, TriageSummary,
@@ -108,49 +106,14 @@ pub struct MatchArgs {
 }
 
 fn parse_format(s: &str) -> Result<Format> {
-    let s = s.trim().to_ascii_lowercase();
-    let s = match s.as_str() {
-        "icse-csv" | "icse_csv" => "icse",
-        other => other,
-    };
-    s.parse::<Format>()
-        .map_err(|e| UsageError(format!("--format: {e} (or icse-csv)")).into())
+    s.trim()
+        .parse::<Format>()
+        .map_err(|e| UsageError(format!("--format: {e}")).into())
 }
 
 fn parse_scheme(s: &str) -> Result<CategoryScheme> {
     s.parse::<CategoryScheme>()
         .map_err(|e| UsageError(format!("--scheme: {e}")).into())
-}
-
-/// `FILE:LINE: message` (with the column, MediaID and field when known).
-fn entry_error_line(file: &str, e: &EntryError) -> String {
-    let mut msg = String::new();
-    if let Some(c) = e.pos.column {
-        msg.push_str(&format!("column {c}: "));
-    }
-    if let Some(id) = &e.media_id {
-        msg.push_str(&format!("MediaID {id}: "));
-    }
-    if let Some(f) = &e.field {
-        msg.push_str(&format!("field {f}: "));
-    }
-    msg.push_str(&e.kind.to_string());
-    format!("{file}:{}: {msg}", e.pos.line)
-}
-
-fn file_error_line(file: &str, e: &ImportError) -> String {
-    let line = match e {
-        ImportError::Truncated { pos, .. }
-        | ImportError::Syntax { pos, .. }
-        | ImportError::Structure { pos, .. } => Some(pos.line),
-        ImportError::Header { line, .. } => Some(*line),
-        ImportError::Entry(entry) => return entry_error_line(file, entry),
-        _ => None,
-    };
-    match line {
-        Some(l) => format!("{file}:{l}: {e}; import refused, nothing changed"),
-        None => format!("{file}: {e}; import refused, nothing changed"),
-    }
 }
 
 /// SHA-256 and size of a file, streamed.
@@ -297,7 +260,7 @@ async fn import(
             &opts,
             input,
             |e| {
-                let line = entry_error_line(&file_label, e);
+                let line = e.located(&file_label);
                 match &bar {
                     Some(b) => b.println(line),
                     None => {
@@ -318,7 +281,7 @@ async fn import(
     let outcome = match result {
         Ok(o) => o,
         Err(HashSetImportError::Refused(e)) => {
-            return Err(UsageError(file_error_line(&file_label, &e)).into());
+            return Err(UsageError(e.located(&file_label)).into());
         }
         Err(HashSetImportError::Store(e)) => return Err(e.into()),
     };
@@ -373,36 +336,8 @@ async fn export(store: &Store, p: &vigil_domain::Principal, a: ExportArgs) -> Re
     let write = tokio::task::spawn_blocking(move || -> Result<(u64, u64)> {
         let entries = std::iter::from_fn(|| rx.blocking_recv());
         let mut w = std::io::BufWriter::new(writer);
-        let counts = match format {
-            Format::Vics => {
-                let n = vigil_hashset::write_vics(
-                    &mut w,
-                    &meta,
-                    &VicsWriteOptions::default(),
-                    entries,
-                )?;
-                (n, 0)
-            }
-            Format::Delimited { delimiter } => {
-                let n = vigil_hashset::write_csv(
-                    &mut w,
-                    &CsvWriteOptions {
-                        delimiter,
-                        extra_columns: Vec::new(),
-                    },
-                    entries,
-                )?;
-                (n, 0)
-            }
-            Format::IcseCsv => {
-                let s = vigil_hashset::write_icse(&mut w, entries)?;
-                (s.written, s.skipped)
-            }
-            Format::PdqList => {
-                let s = vigil_hashset::write_pdq_list(&mut w, entries)?;
-                (s.written, s.skipped)
-            }
-        };
+        let s = vigil_hashset::write_format(format, &mut w, &meta, entries)?;
+        let counts = (s.written, s.skipped);
         w.flush()?;
         Ok(counts)
     });

@@ -13,14 +13,8 @@ use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use serde::Serialize;
 use vigil_share::secrecy::ExposeSecret;
-use vigil_share::{
-    AgencyKeys, GeoDatabase, GeoSet, IdentifierInput, ManifestFields, PackageKind, PersonInput,
-    PublicBundle, Signal,
-};
-use vigil_store::{
-    AckPayload, AttributionNote, KeyUse, LeadsPayload, OutcomesPayload, PersonFacts,
-    ReceivedPackage, Store,
-};
+use vigil_share::{AgencyKeys, GeoDatabase, GeoSet, Signal};
+use vigil_store::{KeyUnlock, KeyUse, OpenedPackage, PersonFacts, Recipient, Store};
 
 use super::acting;
 use crate::UsageError;
@@ -287,36 +281,9 @@ fn open_geo(mmdb: Option<&Path>) -> Result<GeoSet> {
     Ok(geo)
 }
 
-/// A person's record as `vigil-share` attributes it (the same translation
-/// the web's dissemination page makes).
-fn person_input(facts: &PersonFacts) -> PersonInput<'_> {
-    PersonInput {
-        person_id: facts.person.id,
-        country: facts.person.country.as_deref(),
-        identifiers: facts
-            .identifiers
-            .iter()
-            .map(|i| IdentifierInput {
-                kind: i.kind.as_str(),
-                raw: &i.raw,
-                normalized: &i.normalized,
-                first_seen: i.first_seen.as_deref(),
-            })
-            .collect(),
-    }
-}
-
 /// Every signal Vigil can read from a person's record.
 fn signals(geo: &GeoSet, facts: &PersonFacts) -> Vec<Signal> {
-    vigil_share::person_signals(geo, &person_input(facts))
-}
-
-fn note(geo: &GeoSet, facts: &PersonFacts) -> AttributionNote {
-    let a = vigil_share::attribute(signals(geo, facts));
-    AttributionNote {
-        country: a.top.map(|c| c.as_str().to_string()),
-        why: a.why,
-    }
+    vigil_share::person_signals(geo, &vigil_store::person_input(facts))
 }
 
 #[derive(Debug, Serialize)]
@@ -398,50 +365,10 @@ pub async fn attribute(store: &Store, g: &Global, out: &Output, args: AttributeA
 
 // ----- packages -------------------------------------------------------------------
 
-async fn find_agency(
-    store: &Store,
-    p: &vigil_domain::Principal,
-    name_or_id: &str,
-) -> Result<vigil_store::Agency> {
-    let agencies = store.list_agencies(p).await?;
-    let id = name_or_id.trim().parse::<i64>().ok();
-    agencies
-        .into_iter()
-        .find(|a| Some(a.id) == id || a.name == name_or_id.trim())
-        .ok_or_else(|| usage(format!("unknown agency {name_or_id:?}")))
-}
-
-/// The most recent registered bundle of an agency.
-async fn partner_bundle(
-    store: &Store,
-    p: &vigil_domain::Principal,
-    agency_id: i64,
-) -> Result<PublicBundle> {
-    let key = store
-        .partner_keys(p)
-        .await?
-        .into_iter()
-        .rev()
-        .find(|k| k.agency_id == agency_id)
-        .ok_or_else(|| {
-            usage("no key registered for that agency: `vigil keys import` its bundle first")
-        })?;
-    PublicBundle::from_json(&key.public_bundle).context("stored partner key is unreadable")
-}
-
-async fn own_keys(
-    store: &Store,
-    p: &vigil_domain::Principal,
-    usage_: KeyUse,
-) -> Result<AgencyKeys> {
-    let secret = store.agency_secret(p, usage_).await?;
-    open_secret(&secret.secret_json)
-}
-
-use vigil_share::KEY_PASSPHRASE_ENV;
+pub use vigil_store::KEY_PASSPHRASE_ENV;
 
 fn key_passphrase() -> Option<vigil_share::secrecy::SecretString> {
-    vigil_share::key_passphrase_from_env()
+    vigil_store::key_passphrase_from_env()
 }
 
 /// Says once per process that the keys are stored in clear: `vigil demo`
@@ -460,15 +387,19 @@ fn warn_clear_keys() {
 /// `VIGIL_KEY_PASSPHRASE`, clear ones as they are (with a warning).
 fn open_secret(stored: &str) -> Result<AgencyKeys> {
     let pass = key_passphrase();
-    if !vigil_share::is_protected(stored) {
-        warn_clear_keys();
+    Ok(vigil_store::open_agency_keys(
+        stored,
+        unlock(pass.as_ref()),
+    )?)
+}
+
+/// How the CLI unlocks the agency's keys: the passphrase from the
+/// environment, a warning when they are stored in clear.
+fn unlock(pass: Option<&vigil_share::secrecy::SecretString>) -> KeyUnlock<'_> {
+    KeyUnlock {
+        passphrase: pass,
+        on_clear: &warn_clear_keys,
     }
-    let json = vigil_share::unprotect_secret(stored, pass.as_ref()).map_err(|e| {
-        usage(format!(
-            "{e} ({KEY_PASSPHRASE_ENV} holds the key-encryption passphrase)"
-        ))
-    })?;
-    AgencyKeys::from_secret_json(json.expose_secret()).context("stored agency keys are unreadable")
 }
 
 /// Writes a built package out and records it as sent: the package file is
@@ -493,27 +424,9 @@ async fn write_ack(
     acked: &str,
     out: Option<PathBuf>,
 ) -> Result<(vigil_store::PackageRecord, PathBuf)> {
-    let received = store
-        .list_packages(p)
-        .await?
-        .into_iter()
-        .find(|r| r.package_uid == acked && r.direction == "received")
-        .ok_or_else(|| {
-            usage(format!(
-                "package {acked} not found among the packages imported here"
-            ))
-        })?;
-    let recipient = partner_bundle(store, p, received.peer_agency_id).await?;
-    let keys = own_keys(store, p, KeyUse::Seal).await?;
-    let mut fields = ManifestFields::new(PackageKind::Ack);
-    fields.in_reply_to =
-        Some(uuid::Uuid::parse_str(acked).map_err(|e| usage(format!("package id {acked}: {e}")))?);
-    let uid = fields.package_id.to_string();
-    let built = store
-        .build_ack(p, acked, &uid, |json| {
-            vigil_share::seal(json, &fields, &keys, &recipient)
-        })
-        .await?;
+    let pass = key_passphrase();
+    let built = store.seal_ack(p, acked, unlock(pass.as_ref())).await?;
+    let uid = built.record.package_uid.clone();
     let path = out.unwrap_or_else(|| PathBuf::from(format!("ack-{uid}.vigil")));
     let record = write_package(store, p, &path, &built).await?;
     Ok((record, path))
@@ -523,45 +436,17 @@ pub async fn package(store: &Store, g: &Global, out: &Output, cmd: PackageCmd) -
     let p = acting(store, g).await?;
     match cmd {
         PackageCmd::Build(a) => {
-            let agency = match (&a.to, &a.country) {
-                (Some(to), _) => find_agency(store, &p, to).await?,
-                (None, Some(cc)) => {
-                    let cc = cc.trim().to_ascii_uppercase();
-                    let mut ids: Vec<i64> = store
-                        .partner_keys(&p)
-                        .await?
-                        .into_iter()
-                        .filter(|k| k.country == cc)
-                        .map(|k| k.agency_id)
-                        .collect();
-                    ids.dedup();
-                    match ids.as_slice() {
-                        [id] => find_agency(store, &p, &id.to_string()).await?,
-                        [] => return Err(usage(format!("no partner agency registered for {cc}"))),
-                        _ => {
-                            return Err(usage(format!(
-                                "several agencies are registered for {cc}: use --to"
-                            )));
-                        }
-                    }
-                }
+            let to = match (&a.to, &a.country) {
+                (Some(to), _) => Recipient::Agency(to),
+                (None, Some(cc)) => Recipient::Country(cc),
                 (None, None) => return Err(usage("pass --to AGENCY or --country CC")),
             };
             let geo = open_geo(a.mmdb.as_deref())?;
-            let recipient = partner_bundle(store, &p, agency.id).await?;
-            let keys = own_keys(store, &p, KeyUse::Seal).await?;
-            let fields = ManifestFields::new(PackageKind::Leads);
-            let uid = fields.package_id.to_string();
+            let pass = key_passphrase();
             let built = store
-                .build_leads(
-                    &p,
-                    &a.operation,
-                    agency.id,
-                    &uid,
-                    |f| note(&geo, f),
-                    |json| vigil_share::seal(json, &fields, &keys, &recipient),
-                )
+                .seal_leads(&p, &a.operation, to, &geo, unlock(pass.as_ref()))
                 .await?;
+            let uid = built.record.package_uid.clone();
             let path = a
                 .out
                 .unwrap_or_else(|| PathBuf::from(format!("package-{uid}.vigil")));
@@ -577,16 +462,9 @@ pub async fn package(store: &Store, g: &Global, out: &Output, cmd: PackageCmd) -
             })
         }
         PackageCmd::Outcomes { to, out: file } => {
-            let agency = find_agency(store, &p, &to).await?;
-            let recipient = partner_bundle(store, &p, agency.id).await?;
-            let keys = own_keys(store, &p, KeyUse::Seal).await?;
-            let fields = ManifestFields::new(PackageKind::Outcomes);
-            let uid = fields.package_id.to_string();
-            let built = store
-                .build_outcomes(&p, agency.id, &uid, |json| {
-                    vigil_share::seal(json, &fields, &keys, &recipient)
-                })
-                .await?;
+            let pass = key_passphrase();
+            let built = store.seal_outcomes(&p, &to, unlock(pass.as_ref())).await?;
+            let uid = built.record.package_uid.clone();
             let path = file.unwrap_or_else(|| PathBuf::from(format!("outcomes-{uid}.vigil")));
             let record = write_package(store, &p, &path, &built).await?;
             out.emit(&record, |r| {
@@ -614,49 +492,15 @@ pub async fn package(store: &Store, g: &Global, out: &Output, cmd: PackageCmd) -
         PackageCmd::Import { file, ack_out } => {
             let bytes =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let keys = own_keys(store, &p, KeyUse::Open).await?;
-            let partners: Vec<PublicBundle> = store
-                .partner_keys(&p)
-                .await?
-                .iter()
-                .filter_map(|k| PublicBundle::from_json(&k.public_bundle).ok())
-                .collect();
-            let opened = vigil_share::open(&bytes, keys.identity(), keys.public_bundle(), |fp| {
-                partners.iter().find(|b| b.fingerprint() == fp).cloned()
-            })
-            .map_err(|e| usage(format!("package {} refused: {e}", file.display())))?;
-            let pkg = ReceivedPackage {
-                package_uid: opened.manifest.package_id.to_string(),
-                sender_fingerprint: opened.sender.fingerprint().as_str().to_string(),
-                in_reply_to: opened.manifest.in_reply_to.map(|u| u.to_string()),
-            };
-            let malformed = |e: serde_json::Error| {
-                usage(format!(
-                    "package {} refused: malformed content: {e}",
-                    file.display()
-                ))
-            };
-            let summary = match opened.manifest.kind {
-                PackageKind::Leads => {
-                    let content: LeadsPayload =
-                        serde_json::from_slice(&opened.payload).map_err(malformed)?;
-                    store.import_leads(&p, &pkg, &content).await
-                }
-                PackageKind::Outcomes => {
-                    let content: OutcomesPayload =
-                        serde_json::from_slice(&opened.payload).map_err(malformed)?;
-                    store.import_outcomes(&p, &pkg, &content).await
-                }
-                PackageKind::Ack => {
-                    if ack_out.is_some() {
-                        return Err(usage("an acknowledgement is not itself acknowledged"));
-                    }
-                    let content: AckPayload =
-                        serde_json::from_slice(&opened.payload).map_err(malformed)?;
-                    let acked = store
-                        .import_ack(&p, &pkg, &content)
-                        .await
-                        .with_context(|| format!("package {} refused", file.display()))?;
+            let pass = key_passphrase();
+            let label = file.display().to_string();
+            let opened = store
+                .open_package(&p, &label, &bytes, ack_out.is_some(), unlock(pass.as_ref()))
+                .await
+                .with_context(|| format!("package {label} refused"))?;
+            let summary = match opened {
+                OpenedPackage::Imported(s) => s,
+                OpenedPackage::Acknowledged(acked) => {
                     return out.emit(&acked, |r| {
                         println!(
                             "{} acknowledged package {} on {}",
@@ -666,8 +510,7 @@ pub async fn package(store: &Store, g: &Global, out: &Output, cmd: PackageCmd) -
                         )
                     });
                 }
-            }
-            .with_context(|| format!("package {} refused", file.display()))?;
+            };
             let ack = match ack_out {
                 Some(path) => {
                     Some(write_ack(store, &p, &summary.package.package_uid, Some(path)).await?)

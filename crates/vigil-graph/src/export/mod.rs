@@ -84,6 +84,18 @@ impl ExportFormat {
         }
     }
 
+    /// The media type of the export, for HTTP `Content-Type` (GraphML and
+    /// GEXF have no registered type of their own: they are XML).
+    pub fn content_type(self) -> &'static str {
+        match self {
+            ExportFormat::GraphMl | ExportFormat::Gexf | ExportFormat::GexfDynamic => {
+                "application/xml; charset=utf-8"
+            }
+            ExportFormat::Cytoscape => "application/json",
+            ExportFormat::NodesCsv | ExportFormat::EdgesCsv => "text/csv; charset=utf-8",
+        }
+    }
+
     /// Conventional file extension.
     pub fn extension(self) -> &'static str {
         match self {

@@ -17,7 +17,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 use vigil_chat::{Format, ParseOptions, Zone};
-use vigil_search::{MessageDoc, SearchIndex, SearchRequest};
+use vigil_search::{SearchIndex, SearchRequest};
 use vigil_store::{ChatImportRequest, Principal, Store};
 
 use super::{ApiPath, ApiQuery, ApiResult, ApiRouter, MAX_LIMIT, PageInfo, PageParams};
@@ -434,7 +434,14 @@ pub struct ChatImportOut {
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(search_chat, list_rooms, show_room, room_messages, import_chat),
+    paths(
+        search_chat,
+        list_rooms,
+        show_room,
+        room_messages,
+        import_chat,
+        reindex_chat
+    ),
     components(schemas(
         HighlightOut,
         ChatHitOut,
@@ -451,7 +458,9 @@ pub struct ChatImportOut {
         ChatImportIn,
         ChatIdentifierOut,
         UnparsedLineOut,
-        ChatImportOut
+        ChatImportOut,
+        ReindexOut,
+        CaseReindexedOut
     ))
 )]
 pub struct Doc;
@@ -462,6 +471,7 @@ pub fn routes(r: ApiRouter) -> ApiRouter {
         .get("/api/chat/rooms/{id}", show_room)
         .get("/api/chat/rooms/{id}/messages", room_messages)
         .post("/api/chat/import", import_chat)
+        .post("/api/chat/reindex", reindex_chat)
 }
 
 // ----- shared with the pages ----------------------------------------------
@@ -698,22 +708,7 @@ pub async fn import(
         match dir {
             None => false,
             Some(dir) => {
-                let docs: Vec<MessageDoc> = result
-                    .new_messages
-                    .iter()
-                    .map(|m| MessageDoc {
-                        message_id: m.id,
-                        case_id: m.case_id,
-                        room: m.room.clone(),
-                        handle: m.handle.clone(),
-                        time: m
-                            .time
-                            .as_deref()
-                            .and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok())
-                            .unwrap_or(OffsetDateTime::UNIX_EPOCH),
-                        text: m.text.clone(),
-                    })
-                    .collect();
+                let docs = crate::chat_index::message_docs(&result.new_messages);
                 let done = tokio::task::spawn_blocking(move || {
                     let index = SearchIndex::open(&dir)?;
                     index.add_batch(&docs)?;
@@ -895,4 +890,68 @@ async fn import_chat(
     let dir = s.config.search_dir.clone();
     let out = import(&c.store, &c.principal, dir, bytes, o).await?;
     Ok((StatusCode::CREATED, axum::Json(out)))
+}
+
+/// `POST /api/chat/reindex` query.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReindexParams {
+    /// Only this case; otherwise every case the caller may read.
+    pub case: Option<i64>,
+}
+
+/// Messages re-indexed for one case.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CaseReindexedOut {
+    pub case: i64,
+    pub messages: u64,
+}
+
+/// What a rebuild of the search index did.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ReindexOut {
+    pub cases: Vec<CaseReindexedOut>,
+    /// Messages indexed in all.
+    pub messages: u64,
+    /// Documents in the index afterwards (all cases).
+    pub indexed: u64,
+}
+
+/// Rebuilds the full-text index from the stored messages (after a restore,
+/// or when the index is corrupt or deleted), for one case or every case the
+/// caller may read, as `vigil chat reindex` does. Cases the caller cannot
+/// read are left as they are.
+#[utoipa::path(post, path = "/api/chat/reindex", tag = "chat", params(ReindexParams),
+    responses((status = 200, body = ReindexOut),
+              (status = 400, body = Problem, content_type = "application/problem+json"),
+              (status = 401, body = Problem, content_type = "application/problem+json"),
+              (status = 403, body = Problem, content_type = "application/problem+json"),
+              (status = 404, body = Problem, content_type = "application/problem+json"),
+              (status = 503, body = Problem, content_type = "application/problem+json")))]
+async fn reindex_chat(
+    State(s): State<AppState>,
+    c: ApiCaller,
+    ApiQuery(q): ApiQuery<ReindexParams>,
+) -> ApiResult<ReindexOut> {
+    let dir = s.config.search_dir.clone().ok_or_else(no_index)?;
+    std::fs::create_dir_all(&dir).map_err(|e| internal("search index directory", e))?;
+    let index = SearchIndex::open(&dir).map_err(|e| internal("search index", e))?;
+    let r = crate::chat_index::reindex(&c.store, &c.principal, &index, q.case, |_, _| {})
+        .await
+        .map_err(|e| match e {
+            crate::chat_index::ReindexError::Store(e) => Problem::from(e),
+            other => internal("reindex", other),
+        })?;
+    Ok(axum::Json(ReindexOut {
+        cases: r
+            .cases
+            .into_iter()
+            .map(|c| CaseReindexedOut {
+                case: c.case,
+                messages: c.messages,
+            })
+            .collect(),
+        messages: r.messages,
+        indexed: r.indexed,
+    }))
 }

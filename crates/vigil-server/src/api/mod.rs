@@ -19,6 +19,7 @@ pub mod identifiers;
 pub mod keys;
 pub mod links;
 pub mod me;
+pub mod packages;
 pub mod persons;
 pub mod retention;
 pub mod scans;
@@ -115,6 +116,10 @@ pub const MODULES: &[Module] = &[
     Module {
         routes: keys::routes,
         doc: keys::Doc::openapi,
+    },
+    Module {
+        routes: packages::routes,
+        doc: packages::Doc::openapi,
     },
 ];
 
