@@ -67,6 +67,7 @@
 //!   and directories are monotone ending at the table length (checked when
 //!   loading a file, so a bad file is an error, never a panic).
 
+mod batch;
 mod bits;
 mod cluster;
 mod error;
