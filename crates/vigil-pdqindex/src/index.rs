@@ -520,9 +520,12 @@ impl PdqIndex {
     }
 
     /// Many queries at once (a whole scan), on all rayon threads. Result `i`
-    /// answers `queries[i]`. Radii served by the tables run one query per
-    /// task; larger radii run a tiled scan (chunks of queries against
-    /// L2-sized tiles of the data base) so the memory traffic is shared.
+    /// answers `queries[i]`. Radii served by the tables run the windowed
+    /// batch mode (`batch.rs`: the probes of up to 4,096 queries grouped by
+    /// table window, so each window is read once per chunk) when each
+    /// thread gets at least 256 queries, else one query per task; larger
+    /// radii run a tiled scan (chunks of queries against L2-sized tiles of
+    /// the data base) so the memory traffic is shared.
     pub fn query_batch(&self, queries: &[PdqHash], radius: u32) -> Vec<Vec<Match>> {
         let t = thresholds(radius);
         if self.plan_scan(&t) && self.rows.len() > SCAN_TILE {
