@@ -40,7 +40,9 @@ use crate::index::{
 
 const MAGIC: &[u8; 8] = b"VIGILPDQ";
 /// Version of the file format written by this build (and the only one read).
-pub const FORMAT_VERSION: u32 = 1;
+/// Version 2: directories of `2^(log2 n − 3)` buckets (version 1 had
+/// `2^(log2 n − 4)`); older files are refused and rebuilt by the store.
+pub const FORMAT_VERSION: u32 = 2;
 const HEADER_LEN: usize = 96;
 
 struct Header {

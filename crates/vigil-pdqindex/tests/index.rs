@@ -23,6 +23,17 @@ fn check_all(index: &PdqIndex, model: &[(i64, PdqHash)], qs: &[PdqHash], radius:
     for (q, got) in qs.iter().zip(batch) {
         assert_eq!(got, brute(model, q, radius), "batch, radius {radius}");
     }
+    // The windowed batch mode (many queries per pass over each table) only
+    // runs for large batches; force it here, in chunks smaller than `qs`.
+    let windowed = index.query_batch_windowed(qs, radius);
+    assert_eq!(windowed.len(), qs.len());
+    for (q, got) in qs.iter().zip(windowed) {
+        assert_eq!(
+            got,
+            brute(model, q, radius),
+            "windowed batch, radius {radius}"
+        );
+    }
 }
 
 proptest! {
@@ -153,21 +164,23 @@ fn empty_index_answers_nothing_and_round_trips() {
     assert_eq!(grown.query(&q, 0), vec![Match { id: 9, distance: 0 }]);
 }
 
-/// Bigger set: wider directories (dir_bits 13) than the property tests reach.
+/// Bigger set: wider directories (dir_bits 14) than the property tests reach.
 #[test]
 fn larger_set_matches_linear_scan() {
     let mut r = rng(99);
     let set = clustered_set(&mut r, 200_000);
     let index = PdqIndex::build(set.iter().copied()).unwrap();
-    assert!(index.stats().dir_bits >= 13);
+    assert!(index.stats().dir_bits >= 14);
     for radius in [0, 8, 16, 31, 40, 52, 64, 90] {
         let qs = queries(&mut r, &set, 40, radius);
         let batch = index.query_batch(&qs, radius);
-        for (q, b) in qs.iter().zip(batch) {
+        let windowed = index.query_batch_windowed(&qs, radius);
+        for ((q, b), w) in qs.iter().zip(batch).zip(windowed) {
             let want = index.query_scan(q, radius);
             assert_eq!(index.query(q, radius), want, "radius {radius}");
             assert_eq!(index.query_probing(q, radius), want, "radius {radius}");
             assert_eq!(b, want);
+            assert_eq!(w, want, "windowed, radius {radius}");
         }
     }
     // The linear scan itself against the independent distance of vigil-domain.

@@ -62,11 +62,11 @@ fn corrupt_files_are_refused() {
         Err(IndexError::BadMagic { .. })
     ));
     let mut b = good.clone();
-    b[8] = 2;
+    b[8] = 3;
     std::fs::write(&bad, &b).unwrap();
     assert!(matches!(
         PdqIndex::load(&bad),
-        Err(IndexError::UnsupportedVersion { found: 2, .. })
+        Err(IndexError::UnsupportedVersion { found: 3, .. })
     ));
     // A header claiming a huge row count is refused before allocating.
     let mut b = good.clone();
