@@ -32,6 +32,7 @@
 //! full decode instead. Both paths are tested pixel-for-pixel against
 //! libjpeg's own output.
 
+mod baseline;
 mod coef;
 mod core;
 mod exif;
