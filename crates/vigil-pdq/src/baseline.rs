@@ -33,19 +33,31 @@ pub(crate) struct Fallback;
 const LB: u32 = 10;
 const LSIZE: usize = 1 << LB;
 
-/// Zigzag index -> natural index.
-const NATURAL: [u8; 64] = [
-    0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20,
-    13, 6, 7, 14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59,
-    52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
-];
+/// Zigzag index -> natural index, padded to 128 entries so that any
+/// `k & 127` is in bounds (entries past 63 are never used for output:
+/// reaching them makes the decoder fall back).
+const NATURAL: [u8; 128] = {
+    const Z: [u8; 64] = [
+        0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27,
+        20, 13, 6, 7, 14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51,
+        58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
+    ];
+    let mut t = [63u8; 128];
+    let mut i = 0;
+    while i < 64 {
+        t[i] = Z[i];
+        i += 1;
+    }
+    t
+};
 
 /// A decoding table built from a DHT's `bits` and `huffval`.
 pub(crate) struct Table {
     /// `symbol << 8 | length` for codes of at most LB bits, 0 otherwise.
     look: Box<[u16; LSIZE]>,
     /// AC only: for a code plus its coefficient bits fitting in LB bits,
-    /// `value << 16 | run << 8 | total length`; 0 otherwise.
+    /// `value << 16 | run << 8 | total length`; for the end-of-block code
+    /// `0x8000 | length`; 0 otherwise.
     fast: Box<[i32; LSIZE]>,
     /// Largest code of each length (-1: none), for codes longer than LB.
     maxcode: [i32; 18],
@@ -83,7 +95,10 @@ impl Table {
                         look[e & (LSIZE - 1)] = u16::from(sym) << 8 | l as u16;
                         if !dc {
                             let (run, size) = (u32::from(sym >> 4), u32::from(sym & 15));
-                            if size != 0 && l + size <= LB {
+                            if sym == 0 {
+                                // End of block: a flag outside the run bits.
+                                fast[e & (LSIZE - 1)] = 0x8000 | l as i32;
+                            } else if size != 0 && l + size <= LB {
                                 let extra = ((e >> (LB - l - size)) & ((1 << size) - 1)) as i32;
                                 let v = extend(extra, size);
                                 fast[e & (LSIZE - 1)] =
@@ -431,6 +446,9 @@ pub(crate) struct Scan<'a> {
 }
 
 /// Decodes one block. Natural order into `blk`, which must be zero.
+///
+/// The bit buffer is worked on in locals (written back before every
+/// refill and at the end) so that it stays in registers.
 #[inline(always)]
 fn block(
     bits: &mut Bits,
@@ -445,32 +463,51 @@ fn block(
     *pred = pred.checked_add(extend(v, s)).ok_or(Fallback)?;
     // libjpeg stores the running DC as JCOEF (a C cast to short).
     blk[0] = *pred as i16;
+    let fast: &[i32; LSIZE] = &ac.fast;
+    let (mut b, mut n) = (bits.b, bits.n);
     let mut k: usize = 1;
+    // A coefficient index past 63 (libjpeg would write it into 63).
+    let mut overflow = false;
     while k < 64 {
-        bits.ensure();
-        let f = ac.fast[(bits.b >> (64 - LB)) as usize & (LSIZE - 1)];
+        if n < 32 {
+            (bits.b, bits.n) = (b, n);
+            bits.refill();
+            (b, n) = (bits.b, bits.n);
+        }
+        let f = fast[(b >> (64 - LB)) as usize & (LSIZE - 1)];
         if f != 0 {
+            let len = (f & 0xFF) as u32;
+            b <<= len;
+            n -= len as i32;
+            if f & 0x8000 != 0 {
+                break; // end of block
+            }
             k += ((f >> 8) & 0xFF) as usize;
-            let at = *NATURAL.get(k).ok_or(Fallback)?;
-            blk[usize::from(at)] = (f >> 16) as i16;
-            bits.consume((f & 0xFF) as u32);
+            overflow |= k > 63;
+            blk[usize::from(NATURAL[k & 127] & 63)] = (f >> 16) as i16;
             k += 1;
             continue;
         }
+        (bits.b, bits.n) = (b, n);
         let sym = bits.symbol(ac)?;
         let (r, s) = (usize::from(sym >> 4), u32::from(sym & 15));
         if s != 0 {
             k += r;
-            // Past 63 libjpeg writes into coefficient 63; not reproduced.
-            let at = *NATURAL.get(k).ok_or(Fallback)?;
+            overflow |= k > 63;
             let v = bits.take(s);
-            blk[usize::from(at)] = extend(v, s) as i16;
+            blk[usize::from(NATURAL[k & 127] & 63)] = extend(v, s) as i16;
         } else if r == 15 {
             k += 15;
         } else {
+            (b, n) = (bits.b, bits.n);
             break;
         }
+        (b, n) = (bits.b, bits.n);
         k += 1;
+    }
+    (bits.b, bits.n) = (b, n);
+    if overflow {
+        return Err(Fallback);
     }
     Ok(())
 }

@@ -136,6 +136,9 @@ pub(crate) enum Mode {
     /// streaming decoder ([`baseline`], if `baseline` and the file is a
     /// plain baseline one) or else from libjpeg's `jpeg_read_coefficients`.
     Coefficients { baseline: bool },
+    /// Only the streaming baseline decoder; `None` if it does not apply
+    /// (for the benchmark's per-path figures).
+    StreamingOnly,
     /// libjpeg's own full pipeline, row by row (optionally skipping rows
     /// with `jpeg_skip_scanlines`).
     Scanlines { skip: bool },
@@ -230,8 +233,14 @@ unsafe fn run(
         let cap = (u64::from(w) * u64::from(h)).saturating_mul(8) + (64 << 20);
         (*d.cinfo.common.mem).max_memory_to_use = cap.min(c_long::MAX as u64) as c_long;
 
-        if let Mode::Coefficients { baseline } = mode {
-            return Ok(coefficients(d, channels, bytes, baseline).map(|s| (s, w, h)));
+        match mode {
+            Mode::Coefficients { baseline } => {
+                return Ok(coefficients(d, channels, bytes, baseline, false).map(|s| (s, w, h)));
+            }
+            Mode::StreamingOnly => {
+                return Ok(coefficients(d, channels, bytes, true, true).map(|s| (s, w, h)));
+            }
+            Mode::Scanlines { .. } => {}
         }
         let use_skip = mode == (Mode::Scanlines { skip: true });
         sys::jpeg_start_decompress(&mut d.cinfo);
@@ -293,6 +302,7 @@ unsafe fn coefficients(
     channels: usize,
     bytes: &[u8],
     baseline: bool,
+    streaming_only: bool,
 ) -> Option<Sampled> {
     unsafe {
         let ci = &d.cinfo;
@@ -322,6 +332,9 @@ unsafe fn coefficients(
         let plan = SamplePlan::new(w, h);
         if baseline && let Some(s) = try_baseline(&d.cinfo, bytes, info, &comps, layout, &plan) {
             return Some(s);
+        }
+        if streaming_only {
+            return None;
         }
         let access = (*ci.common.mem).access_virt_barray?;
 

@@ -190,6 +190,11 @@ pub mod bench_support {
         pub fn dims(&self) -> (usize, usize) {
             (self.0.height, self.0.width)
         }
+
+        /// The sampled pixels, interleaved.
+        pub fn pixels(&self) -> &[u8] {
+            &self.0.data
+        }
     }
 
     pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<Sample, PdqError> {
@@ -199,6 +204,23 @@ pub mod bench_support {
                 formats::decode_lossless(bytes, other, limits.max_pixels)?.sampled,
             )),
         }
+    }
+
+    /// JPEG only, by one route: `Streaming` (our baseline decoder; `None`
+    /// when the file does not qualify) or `Libjpeg` (libjpeg's
+    /// `jpeg_read_coefficients`, as before the streaming decoder; `None`
+    /// when only libjpeg's full decode applies).
+    pub fn decode_jpeg_route(
+        bytes: &[u8],
+        limits: &DecodeLimits,
+        streaming: bool,
+    ) -> Result<Option<Sample>, PdqError> {
+        let mode = if streaming {
+            jpeg::Mode::StreamingOnly
+        } else {
+            jpeg::Mode::Coefficients { baseline: false }
+        };
+        Ok(jpeg::decode_with(bytes, limits.max_pixels, mode)?.map(|r| Sample(r.0)))
     }
 
     pub fn luma(s: &Sample) -> Vec<f32> {
