@@ -20,17 +20,24 @@
 //! * **Untrusted input.** Dimensions are checked against [`DecodeLimits`]
 //!   from the header before any image-sized allocation; corrupt or truncated
 //!   files give [`PdqError`], never a panic or a process abort. Peak memory
-//!   for a JPEG is libjpeg's coefficient buffer (2 bytes per sample, at most
-//!   6 bytes per pixel), capped inside libjpeg as well.
+//!   for a baseline JPEG is the sampled rows only (at most 512 rows per
+//!   component); for other JPEGs it is libjpeg's coefficient buffer (2
+//!   bytes per sample, at most 6 bytes per pixel), capped inside libjpeg.
 //!
 //! How JPEGs are decoded (the hot path): libjpeg-turbo's C decoder (vendored
-//! by `mozjpeg-sys`, built with `cc` only) entropy-decodes to DCT
-//! coefficients, then `coef` rebuilds only the pixels the 512x512 sample
-//! reads, with libjpeg's exact integer IDCT, fancy upsampling and colour
-//! tables. Layouts it does not reproduce (CMYK, exotic sampling factors,
-//! progressive files that libjpeg would block-smooth) go through libjpeg's
-//! full decode instead. Both paths are tested pixel-for-pixel against
-//! libjpeg's own output.
+//! by `mozjpeg-sys`, built with `cc` only) reads the header. For a plain
+//! baseline file (one interleaved Huffman scan, gray/4:4:4/4:2:2/4:2:0)
+//! `baseline` entropy-decodes the scan itself and hands each block straight
+//! to `coef`; anything unusual in the stream (bad codes, misplaced
+//! restart markers, premature end, ...) makes it give up and libjpeg
+//! decodes the file as if it had never been tried. Otherwise libjpeg
+//! entropy-decodes to DCT coefficients (`jpeg_read_coefficients`). Either
+//! way `coef` rebuilds only the pixels the 512x512 sample reads, with
+//! libjpeg's exact integer IDCT, fancy upsampling and colour tables.
+//! Layouts it does not reproduce (CMYK, exotic sampling factors, progressive
+//! files that libjpeg would block-smooth) go through libjpeg's full decode
+//! instead. All paths are tested against libjpeg's own output (pixels, and
+//! for `baseline` every coefficient, on generated files and damaged ones).
 
 mod baseline;
 mod coef;
