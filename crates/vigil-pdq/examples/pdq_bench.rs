@@ -132,6 +132,40 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
 
+    // JPEG decode by route, same files, alternating so both see the same
+    // load: the streaming baseline decoder against libjpeg's
+    // jpeg_read_coefficients (the route before it), on the files the
+    // streaming decoder takes.
+    let (mut ts, mut tl, mut taken, mut jpegs) = (0f64, 0f64, 0usize, 0usize);
+    for f in &files {
+        if !f.starts_with(&[0xFF, 0xD8]) {
+            continue;
+        }
+        jpegs += 1;
+        let a = thread_cpu();
+        let s = bench_support::decode_jpeg_route(f, &limits, true);
+        let b = thread_cpu();
+        if !matches!(s, Ok(Some(_))) {
+            continue;
+        }
+        let l = bench_support::decode_jpeg_route(f, &limits, false);
+        let c = thread_cpu();
+        if matches!(l, Ok(Some(_))) {
+            taken += 1;
+            ts += b - a;
+            tl += c - b;
+        }
+    }
+    if taken > 0 {
+        println!(
+            "JPEG decode route ({taken}/{jpegs} files stream): streaming {:.3} ms/img, \
+             libjpeg coefficients {:.3} ms/img ({:.2}x)",
+            ts * 1e3 / taken as f64,
+            tl * 1e3 / taken as f64,
+            tl / ts
+        );
+    }
+
     if let Some(path) = oracle {
         let text = std::fs::read_to_string(path)?;
         let mut want: HashMap<&str, Vec<&str>> = HashMap::new();

@@ -86,51 +86,84 @@ impl PlaneRows {
     }
 }
 
-/// Reconstructs plane rows flagged in `rows` (len = plane height), filling
-/// only blocks flagged in `blocks` (len = width_in_blocks).
-fn reconstruct(
-    comp: &Comp,
-    qt: &[i32; 64],
-    src: &mut dyn BlockRows,
-    rows: &[bool],
-    blocks: &[bool],
-) -> PlaneRows {
-    let stride = comp.width_in_blocks * 8;
-    let mut slot = vec![NO_SLOT; rows.len()];
-    let mut n = 0u32;
-    for (r, &want) in rows.iter().enumerate() {
-        if want {
-            slot[r] = n;
-            n += 1;
+/// Builds one component plane block by block, in any block order: which
+/// blocks matter is decided up front, so a streaming entropy decoder can
+/// hand over each block as soon as it is decoded and keep no coefficient
+/// buffer at all.
+pub(crate) struct PlaneBuilder {
+    qt: [i32; 64],
+    /// Per block row: which of its 8 pixel rows are read (0 = none).
+    masks: Vec<u8>,
+    /// Per block column: whether any of its 8 pixel columns is read.
+    blocks: Vec<bool>,
+    plane: PlaneRows,
+}
+
+impl PlaneBuilder {
+    fn new(comp: &Comp, qt: &[i32; 64], rows: &[bool], blocks: Vec<bool>) -> Self {
+        let stride = comp.width_in_blocks * 8;
+        let mut slot = vec![NO_SLOT; rows.len()];
+        let mut n = 0u32;
+        for (r, &want) in rows.iter().enumerate() {
+            if want {
+                slot[r] = n;
+                n += 1;
+            }
+        }
+        let nrows = rows.len().div_ceil(8).min(comp.height_in_blocks);
+        let masks = (0..nrows)
+            .map(|by| {
+                (0..8).fold(0u8, |m, k| {
+                    if rows.get(by * 8 + k).copied().unwrap_or(false) {
+                        m | 1 << k
+                    } else {
+                        m
+                    }
+                })
+            })
+            .collect();
+        PlaneBuilder {
+            qt: *qt,
+            masks,
+            blocks,
+            plane: PlaneRows {
+                slot,
+                stride,
+                data: vec![0u8; n as usize * stride],
+            },
         }
     }
-    let mut data = vec![0u8; n as usize * stride];
-    let mut out = [[0u8; 8]; 8];
-    for by in 0..rows.len().div_ceil(8).min(comp.height_in_blocks) {
-        let mut mask = 0u8;
-        for k in 0..8 {
-            if rows.get(by * 8 + k).copied().unwrap_or(false) {
-                mask |= 1 << k;
-            }
+
+    /// Whether block (`by`, `bx`) contributes a sampled pixel. Blocks
+    /// outside the component (MCU padding) never do.
+    #[inline(always)]
+    pub fn wants(&self, by: usize, bx: usize) -> bool {
+        self.masks.get(by).is_some_and(|&m| m != 0) && self.blocks.get(bx).copied().unwrap_or(false)
+    }
+
+    /// Whether any block of block row `by` is wanted.
+    fn wants_row(&self, by: usize) -> bool {
+        self.masks.get(by).is_some_and(|&m| m != 0)
+    }
+
+    /// IDCTs block (`by`, `bx`) (natural order, quantised) into the rows
+    /// that are read. Blocks that are not wanted are ignored.
+    #[inline]
+    pub fn put(&mut self, by: usize, bx: usize, block: &[i16; 64]) {
+        if !self.wants(by, bx) {
+            return;
         }
-        if mask == 0 {
-            continue;
-        }
-        let blocks_row = src.row(by);
-        for (bx, block) in blocks_row.iter().enumerate().take(comp.width_in_blocks) {
-            if !blocks[bx] {
-                continue;
-            }
-            idct_block(block, qt, mask, &mut out);
-            for (k, o) in out.iter().enumerate() {
-                if mask & (1 << k) != 0 {
-                    let s = slot[by * 8 + k] as usize;
-                    data[s * stride + bx * 8..s * stride + bx * 8 + 8].copy_from_slice(o);
-                }
+        let mask = self.masks[by];
+        let mut out = [[0u8; 8]; 8];
+        idct_block(block, &self.qt, mask, &mut out);
+        let p = &mut self.plane;
+        for (k, o) in out.iter().enumerate() {
+            if mask & (1 << k) != 0 {
+                let at = p.slot[by * 8 + k] as usize * p.stride + bx * 8;
+                p.data[at..at + 8].copy_from_slice(o);
             }
         }
     }
-    PlaneRows { slot, stride, data }
 }
 
 const CONST_BITS: i64 = 13;
@@ -535,126 +568,175 @@ pub(crate) fn sample(
     src: &mut [&mut dyn BlockRows],
     plan: &SamplePlan,
 ) -> Sampled {
-    let y = &comps[0];
-    let mut yrows = vec![false; y.height];
-    for &r in &plan.ys {
-        yrows[r as usize] = true;
-    }
-    let mut ycols = vec![false; y.width];
-    for &c in &plan.xs {
-        ycols[c as usize] = true;
-    }
-    let yplane = reconstruct(
-        y,
-        &qts[0],
-        src[0],
-        &yrows,
-        &blocks_of(&ycols, y.width_in_blocks),
-    );
-    let (w, h) = (plan.out_width(), plan.out_height());
-
-    let Layout::Ycc { h: fh, v: fv } = layout else {
-        let mut data = Vec::with_capacity(w * h);
-        for &r in &plan.ys {
-            let row = yplane.row(r as usize);
-            data.extend(plan.xs.iter().map(|&x| row[x as usize]));
+    let mut s = Sampler::new(layout, comps, qts, plan);
+    for (i, (b, c)) in s.planes.iter_mut().zip(comps).enumerate() {
+        for by in 0..c.height_in_blocks {
+            if !b.wants_row(by) {
+                continue;
+            }
+            let row = src[i].row(by);
+            for (bx, block) in row.iter().enumerate().take(c.width_in_blocks) {
+                b.put(by, bx, block);
+            }
         }
-        return Sampled {
+    }
+    s.finish()
+}
+
+/// The sampled reconstruction, fed block by block (see [`PlaneBuilder`]).
+pub(crate) struct Sampler<'a> {
+    layout: Layout,
+    comps: Vec<Comp>,
+    plan: &'a SamplePlan,
+    /// One per component, in frame order.
+    pub planes: Vec<PlaneBuilder>,
+}
+
+impl<'a> Sampler<'a> {
+    /// Decides which rows and blocks of every component the sample reads.
+    pub fn new(layout: Layout, comps: &[Comp], qts: &[[i32; 64]], plan: &'a SamplePlan) -> Self {
+        let y = &comps[0];
+        let mut yrows = vec![false; y.height];
+        for &r in &plan.ys {
+            yrows[r as usize] = true;
+        }
+        let mut ycols = vec![false; y.width];
+        for &c in &plan.xs {
+            ycols[c as usize] = true;
+        }
+        let mut planes = vec![PlaneBuilder::new(
+            y,
+            &qts[0],
+            &yrows,
+            blocks_of(&ycols, y.width_in_blocks),
+        )];
+        if let Layout::Ycc { h: fh, v: fv } = layout {
+            let c = &comps[1];
+            let mut crows = vec![false; c.height];
+            chroma_needs(&plan.ys, fv, c.height, &mut crows);
+            let mut ccols = vec![false; c.width];
+            chroma_needs(&plan.xs, fh, c.width, &mut ccols);
+            let cblocks = blocks_of(&ccols, c.width_in_blocks);
+            planes.push(PlaneBuilder::new(c, &qts[1], &crows, cblocks.clone()));
+            planes.push(PlaneBuilder::new(&comps[2], &qts[2], &crows, cblocks));
+        }
+        Sampler {
+            layout,
+            comps: comps.to_vec(),
+            plan,
+            planes,
+        }
+    }
+
+    /// Upsamples and converts colour at the sample points.
+    pub fn finish(self) -> Sampled {
+        let plan = self.plan;
+        let mut planes = self.planes.into_iter().map(|b| b.plane);
+        let (w, h) = (plan.out_width(), plan.out_height());
+        let Some(yplane) = planes.next() else {
+            return Sampled {
+                width: w,
+                height: h,
+                channels: 1,
+                data: vec![0; w * h],
+            };
+        };
+        let (Layout::Ycc { h: fh, v: fv }, Some(cb), Some(cr)) =
+            (self.layout, planes.next(), planes.next())
+        else {
+            let mut data = Vec::with_capacity(w * h);
+            for &r in &plan.ys {
+                let row = yplane.row(r as usize);
+                data.extend(plan.xs.iter().map(|&x| row[x as usize]));
+            }
+            return Sampled {
+                width: w,
+                height: h,
+                channels: 1,
+                data,
+            };
+        };
+        let c = &self.comps[1];
+        let tables = YccTables::new();
+        // Horizontal taps, identical for every row: nearest chroma column, its
+        // triangle neighbour and libjpeg's rounding bias for that output phase.
+        let cw = c.width;
+        let taps: Vec<(usize, usize, usize, u32)> = plan
+            .xs
+            .iter()
+            .map(|&x| {
+                let x = x as usize;
+                if fh == 1 {
+                    return (x, x, x, 0);
+                }
+                let j = x / 2;
+                let even = x.is_multiple_of(2);
+                let n = if even {
+                    j.saturating_sub(1)
+                } else {
+                    (j + 1).min(cw - 1)
+                };
+                let bias = match (fv, even) {
+                    (1, true) => 1,
+                    (1, false) => 2,
+                    (_, true) => 8,
+                    (_, false) => 7,
+                };
+                (x, j, n, bias)
+            })
+            .collect();
+        let mut data = vec![0u8; w * h * 3];
+        let ch = c.height;
+        for (&yy, out_row) in plan.ys.iter().zip(data.chunks_exact_mut(w * 3)) {
+            let yy = yy as usize;
+            let yrow = yplane.row(yy);
+            // Vertical: nearest chroma row and (for 2x) the neighbour row.
+            let cy = yy / fv;
+            let cy_n = match (fv, yy.is_multiple_of(2)) {
+                (1, _) => cy,
+                (_, true) => cy.saturating_sub(1),
+                (_, false) => (cy + 1).min(ch - 1),
+            };
+            let (cb0, cb1, cr0, cr1) = (cb.row(cy), cb.row(cy_n), cr.row(cy), cr.row(cy_n));
+            let px = out_row.chunks_exact_mut(3).zip(&taps);
+            match (fh, fv) {
+                (1, _) => {
+                    for (o, &(x, _, _, _)) in px {
+                        o.copy_from_slice(&tables.rgb(yrow[x], cb0[x], cr0[x]));
+                    }
+                }
+                (2, 1) => {
+                    let up = |p: &[u8], j: usize, n: usize, bias: u32| {
+                        ((3 * u32::from(p[j]) + u32::from(p[n]) + bias) >> 2) as u8
+                    };
+                    for (o, &(x, j, n, bias)) in px {
+                        o.copy_from_slice(&tables.rgb(
+                            yrow[x],
+                            up(cb0, j, n, bias),
+                            up(cr0, j, n, bias),
+                        ));
+                    }
+                }
+                _ => {
+                    let up = |p0: &[u8], p1: &[u8], j: usize, n: usize, bias: u32| {
+                        let sj = 3 * u32::from(p0[j]) + u32::from(p1[j]);
+                        let sn = 3 * u32::from(p0[n]) + u32::from(p1[n]);
+                        ((3 * sj + sn + bias) >> 4) as u8
+                    };
+                    for (o, &(x, j, n, bias)) in px {
+                        let vb = up(cb0, cb1, j, n, bias);
+                        let vr = up(cr0, cr1, j, n, bias);
+                        o.copy_from_slice(&tables.rgb(yrow[x], vb, vr));
+                    }
+                }
+            }
+        }
+        Sampled {
             width: w,
             height: h,
-            channels: 1,
+            channels: 3,
             data,
-        };
-    };
-
-    let c = &comps[1];
-    let mut crows = vec![false; c.height];
-    chroma_needs(&plan.ys, fv, c.height, &mut crows);
-    let mut ccols = vec![false; c.width];
-    chroma_needs(&plan.xs, fh, c.width, &mut ccols);
-    let cblocks = blocks_of(&ccols, c.width_in_blocks);
-    let cb = reconstruct(c, &qts[1], src[1], &crows, &cblocks);
-    let cr = reconstruct(&comps[2], &qts[2], src[2], &crows, &cblocks);
-
-    let tables = YccTables::new();
-    // Horizontal taps, identical for every row: nearest chroma column, its
-    // triangle neighbour and libjpeg's rounding bias for that output phase.
-    let cw = c.width;
-    let taps: Vec<(usize, usize, usize, u32)> = plan
-        .xs
-        .iter()
-        .map(|&x| {
-            let x = x as usize;
-            if fh == 1 {
-                return (x, x, x, 0);
-            }
-            let j = x / 2;
-            let even = x.is_multiple_of(2);
-            let n = if even {
-                j.saturating_sub(1)
-            } else {
-                (j + 1).min(cw - 1)
-            };
-            let bias = match (fv, even) {
-                (1, true) => 1,
-                (1, false) => 2,
-                (_, true) => 8,
-                (_, false) => 7,
-            };
-            (x, j, n, bias)
-        })
-        .collect();
-    let mut data = vec![0u8; w * h * 3];
-    let ch = c.height;
-    for (&yy, out_row) in plan.ys.iter().zip(data.chunks_exact_mut(w * 3)) {
-        let yy = yy as usize;
-        let yrow = yplane.row(yy);
-        // Vertical: nearest chroma row and (for 2x) the neighbour row.
-        let cy = yy / fv;
-        let cy_n = match (fv, yy.is_multiple_of(2)) {
-            (1, _) => cy,
-            (_, true) => cy.saturating_sub(1),
-            (_, false) => (cy + 1).min(ch - 1),
-        };
-        let (cb0, cb1, cr0, cr1) = (cb.row(cy), cb.row(cy_n), cr.row(cy), cr.row(cy_n));
-        let px = out_row.chunks_exact_mut(3).zip(&taps);
-        match (fh, fv) {
-            (1, _) => {
-                for (o, &(x, _, _, _)) in px {
-                    o.copy_from_slice(&tables.rgb(yrow[x], cb0[x], cr0[x]));
-                }
-            }
-            (2, 1) => {
-                let up = |p: &[u8], j: usize, n: usize, bias: u32| {
-                    ((3 * u32::from(p[j]) + u32::from(p[n]) + bias) >> 2) as u8
-                };
-                for (o, &(x, j, n, bias)) in px {
-                    o.copy_from_slice(&tables.rgb(
-                        yrow[x],
-                        up(cb0, j, n, bias),
-                        up(cr0, j, n, bias),
-                    ));
-                }
-            }
-            _ => {
-                let up = |p0: &[u8], p1: &[u8], j: usize, n: usize, bias: u32| {
-                    let sj = 3 * u32::from(p0[j]) + u32::from(p1[j]);
-                    let sn = 3 * u32::from(p0[n]) + u32::from(p1[n]);
-                    ((3 * sj + sn + bias) >> 4) as u8
-                };
-                for (o, &(x, j, n, bias)) in px {
-                    let vb = up(cb0, cb1, j, n, bias);
-                    let vr = up(cr0, cr1, j, n, bias);
-                    o.copy_from_slice(&tables.rgb(yrow[x], vb, vr));
-                }
-            }
         }
-    }
-    Sampled {
-        width: w,
-        height: h,
-        channels: 3,
-        data,
     }
 }
 

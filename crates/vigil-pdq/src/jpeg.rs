@@ -27,6 +27,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use mozjpeg_sys as sys;
 
 use crate::PdqError;
+use crate::baseline;
 use crate::coef;
 use crate::raster::{SamplePlan, Sampled, sample_row};
 
@@ -119,7 +120,7 @@ pub(crate) fn decode_sampled(
     bytes: &[u8],
     max_pixels: u64,
 ) -> Result<(Sampled, u32, u32), PdqError> {
-    match decode_with(bytes, max_pixels, Mode::Coefficients)? {
+    match decode_with(bytes, max_pixels, Mode::Coefficients { baseline: true })? {
         Some(r) => Ok(r),
         // A layout the sampled reconstruction does not cover: let libjpeg
         // do the whole decode (a second entropy pass, but rare).
@@ -131,8 +132,13 @@ pub(crate) fn decode_sampled(
 /// How pixels are obtained from libjpeg.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Mode {
-    /// `jpeg_read_coefficients` + our sampled reconstruction ([`coef`]).
-    Coefficients,
+    /// Our sampled reconstruction ([`coef`]) of coefficients from our own
+    /// streaming decoder ([`baseline`], if `baseline` and the file is a
+    /// plain baseline one) or else from libjpeg's `jpeg_read_coefficients`.
+    Coefficients { baseline: bool },
+    /// Only the streaming baseline decoder; `None` if it does not apply
+    /// (for the benchmark's per-path figures).
+    StreamingOnly,
     /// libjpeg's own full pipeline, row by row (optionally skipping rows
     /// with `jpeg_skip_scanlines`).
     Scanlines { skip: bool },
@@ -162,15 +168,13 @@ pub(crate) fn decode_with(
     }
 }
 
+/// Creates the decompressor with our error and progress handlers and reads
+/// the header (up to the first SOS) from `bytes`.
+///
 /// # Safety
-/// `d` must be zeroed or previously destroyed; libjpeg errors unwind out of
-/// this function with a `JpegAbort` payload.
-unsafe fn run(
-    d: &mut Decompress,
-    bytes: &[u8],
-    max_pixels: u64,
-    mode: Mode,
-) -> Result<Option<(Sampled, u32, u32)>, PdqError> {
+/// `d` must be zeroed or previously destroyed and `bytes` outlive its use;
+/// libjpeg errors unwind out of this function with a `JpegAbort` payload.
+unsafe fn open(d: &mut Decompress, bytes: &[u8]) {
     unsafe {
         d.cinfo.common.err = sys::jpeg_std_error(&mut d.err);
         d.err.error_exit = Some(error_exit);
@@ -181,6 +185,20 @@ unsafe fn run(
         d.cinfo.common.progress = &mut d.progress;
         sys::jpeg_mem_src(&mut d.cinfo, bytes.as_ptr(), bytes.len() as _);
         sys::jpeg_read_header(&mut d.cinfo, 1);
+    }
+}
+
+/// # Safety
+/// `d` must be zeroed or previously destroyed; libjpeg errors unwind out of
+/// this function with a `JpegAbort` payload.
+unsafe fn run(
+    d: &mut Decompress,
+    bytes: &[u8],
+    max_pixels: u64,
+    mode: Mode,
+) -> Result<Option<(Sampled, u32, u32)>, PdqError> {
+    unsafe {
+        open(d, bytes);
 
         let (w, h) = (d.cinfo.image_width, d.cinfo.image_height);
         if u64::from(w) * u64::from(h) > max_pixels {
@@ -215,8 +233,14 @@ unsafe fn run(
         let cap = (u64::from(w) * u64::from(h)).saturating_mul(8) + (64 << 20);
         (*d.cinfo.common.mem).max_memory_to_use = cap.min(c_long::MAX as u64) as c_long;
 
-        if mode == Mode::Coefficients {
-            return Ok(coefficients(d, channels).map(|s| (s, w, h)));
+        match mode {
+            Mode::Coefficients { baseline } => {
+                return Ok(coefficients(d, channels, bytes, baseline, false).map(|s| (s, w, h)));
+            }
+            Mode::StreamingOnly => {
+                return Ok(coefficients(d, channels, bytes, true, true).map(|s| (s, w, h)));
+            }
+            Mode::Scanlines { .. } => {}
         }
         let use_skip = mode == (Mode::Scanlines { skip: true });
         sys::jpeg_start_decompress(&mut d.cinfo);
@@ -273,7 +297,13 @@ unsafe fn run(
 ///
 /// # Safety
 /// Header read, colour space checked; libjpeg errors unwind.
-unsafe fn coefficients(d: &mut Decompress, channels: usize) -> Option<Sampled> {
+unsafe fn coefficients(
+    d: &mut Decompress,
+    channels: usize,
+    bytes: &[u8],
+    baseline: bool,
+    streaming_only: bool,
+) -> Option<Sampled> {
     unsafe {
         let ci = &d.cinfo;
         let n = ci.num_components as usize;
@@ -299,6 +329,13 @@ unsafe fn coefficients(d: &mut Decompress, channels: usize) -> Option<Sampled> {
             .collect();
         let ycc = ci.jpeg_color_space == sys::J_COLOR_SPACE::JCS_YCbCr;
         let layout = coef::layout(&comps, ycc, w)?;
+        let plan = SamplePlan::new(w, h);
+        if baseline && let Some(s) = try_baseline(&d.cinfo, bytes, info, &comps, layout, &plan) {
+            return Some(s);
+        }
+        if streaming_only {
+            return None;
+        }
         let access = (*ci.common.mem).access_virt_barray?;
 
         let arrays = sys::jpeg_read_coefficients(&mut d.cinfo);
@@ -340,10 +377,128 @@ unsafe fn coefficients(d: &mut Decompress, channels: usize) -> Option<Sampled> {
             .iter_mut()
             .map(|r| r as &mut dyn coef::BlockRows)
             .collect();
-        let plan = SamplePlan::new(w, h);
         Some(coef::sample(layout, &comps, &qts, &mut srcs, &plan))
     }
 }
+
+/// The streaming path for baseline files: `None` whenever the file is not
+/// a plain single-scan Huffman one, our header walk disagrees with
+/// libjpeg's in any checked respect, or [`baseline::decode`] gives up.
+/// libjpeg's state is untouched, so the caller can go on with
+/// `jpeg_read_coefficients` as if this had not been tried.
+///
+/// # Safety
+/// `ci` has read the header (`jpeg_read_header` returned) from `bytes`
+/// through `jpeg_mem_src`; `info` is its `comp_info`.
+unsafe fn try_baseline(
+    ci: &sys::jpeg_decompress_struct,
+    bytes: &[u8],
+    info: &[sys::jpeg_component_info],
+    comps: &[coef::Comp],
+    layout: coef::Layout,
+    plan: &SamplePlan,
+) -> Option<Sampled> {
+    // SAFETY: the caller's contract.
+    let (scan, qts) = unsafe { baseline_scan(ci, bytes, info, comps)? };
+    let mut sampler = coef::Sampler::new(layout, comps, &qts, plan);
+    baseline::decode(&scan, &mut sampler).ok()?;
+    Some(sampler.finish())
+}
+
+/// The scan description and dequantisation tables for [`baseline::decode`],
+/// or `None` (see [`try_baseline`]).
+///
+/// # Safety
+/// As [`try_baseline`].
+unsafe fn baseline_scan<'a>(
+    ci: &sys::jpeg_decompress_struct,
+    bytes: &'a [u8],
+    info: &[sys::jpeg_component_info],
+    comps: &[coef::Comp],
+) -> Option<(baseline::Scan<'a>, Vec<[i32; 64]>)> {
+    let hdr = baseline::parse_header(bytes).ok()?;
+    if !matches!(hdr.sof, 0xC0 | 0xC1)
+        || hdr.spectral != (0, 63, 0, 0)
+        || hdr.scan.len() != info.len()
+        || ci.src.is_null()
+    {
+        return None;
+    }
+    // libjpeg stopped right after the same SOS segment.
+    // SAFETY: src is libjpeg's live memory source over `bytes`.
+    let (next, left) = unsafe {
+        (
+            (*ci.src).next_input_byte as usize,
+            (*ci.src).bytes_in_buffer,
+        )
+    };
+    let consumed = next.checked_sub(bytes.as_ptr() as usize)?;
+    if consumed != hdr.scan_start || left != bytes.len().checked_sub(consumed)? {
+        return None;
+    }
+    let mut dc_tables = Vec::with_capacity(hdr.scan.len());
+    let mut ac_tables = Vec::with_capacity(hdr.scan.len());
+    let mut scomps = Vec::with_capacity(hdr.scan.len());
+    for &(id, dcn, acn) in &hdr.scan {
+        let (index, c) = info
+            .iter()
+            .enumerate()
+            .find(|(_, c)| c.component_id == i32::from(id))?;
+        if c.dc_tbl_no != i32::from(dcn) || c.ac_tbl_no != i32::from(acn) {
+            return None;
+        }
+        let (bits, vals) = hdr.dc.get(usize::from(dcn))?.as_ref()?;
+        dc_tables.push(baseline::Table::new(bits, vals, true).ok()?);
+        let (bits, vals) = hdr.ac.get(usize::from(acn))?.as_ref()?;
+        ac_tables.push(baseline::Table::new(bits, vals, false).ok()?);
+        scomps.push(baseline::ScanComp {
+            index,
+            h: usize::try_from(c.h_samp_factor).ok()?,
+            v: usize::try_from(c.v_samp_factor).ok()?,
+            dc: dc_tables.len() - 1,
+            ac: ac_tables.len() - 1,
+        });
+    }
+    let mut qts = Vec::with_capacity(info.len());
+    for c in info {
+        let q = *ci
+            .quant_tbl_ptrs
+            .get(usize::try_from(c.quant_tbl_no).ok()?)?;
+        if q.is_null() {
+            return None;
+        }
+        // SAFETY: a table libjpeg allocated while reading DQT.
+        let q = unsafe { &(*q).quantval };
+        // As libjpeg's ISLOW_MULT_TYPE (a short).
+        qts.push(std::array::from_fn::<i32, 64, _>(|k| {
+            i32::from(q[k] as i16)
+        }));
+    }
+    let (w, h) = (ci.image_width as usize, ci.image_height as usize);
+    let (hmax, vmax) = (ci.max_h_samp_factor as usize, ci.max_v_samp_factor as usize);
+    let (mcus_x, mcus_y) = match scomps.as_slice() {
+        [one] => {
+            let c = comps.get(one.index)?;
+            (c.width_in_blocks, c.height_in_blocks)
+        }
+        _ => (w.div_ceil(8 * hmax), h.div_ceil(8 * vmax)),
+    };
+    let scan = baseline::Scan {
+        data: bytes,
+        start: hdr.scan_start,
+        comps: scomps,
+        mcus_x,
+        mcus_y,
+        restart_interval: hdr.restart_interval,
+        dc_tables,
+        ac_tables,
+    };
+    Some((scan, qts))
+}
+
+#[cfg(test)]
+#[path = "jpeg_diff_tests.rs"]
+mod diff_tests;
 
 unsafe fn read_row(
     cinfo: &mut sys::jpeg_decompress_struct,
@@ -391,7 +546,9 @@ mod tests {
                     .unwrap()
                     .unwrap();
                 assert!(full.0 == skip.0, "skip {}", path.display());
-                if let Some(c) = decode_with(&bytes, u64::MAX, Mode::Coefficients).unwrap() {
+                if let Some(c) =
+                    decode_with(&bytes, u64::MAX, Mode::Coefficients { baseline: true }).unwrap()
+                {
                     coef_checked += 1;
                     assert!(full.0 == c.0, "coefficients {}", path.display());
                 }
@@ -423,7 +580,9 @@ mod tests {
                 .unwrap()
                 .unwrap();
             assert!(full.0 == skip.0, "skip {}", path.display());
-            if let Some(c) = decode_with(&bytes, u64::MAX, Mode::Coefficients).unwrap() {
+            if let Some(c) =
+                decode_with(&bytes, u64::MAX, Mode::Coefficients { baseline: true }).unwrap()
+            {
                 assert!(full.0 == c.0, "coefficients {}", path.display());
                 coef_names.push(path.file_name().unwrap().to_string_lossy().into_owned());
             }

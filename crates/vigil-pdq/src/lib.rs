@@ -20,18 +20,26 @@
 //! * **Untrusted input.** Dimensions are checked against [`DecodeLimits`]
 //!   from the header before any image-sized allocation; corrupt or truncated
 //!   files give [`PdqError`], never a panic or a process abort. Peak memory
-//!   for a JPEG is libjpeg's coefficient buffer (2 bytes per sample, at most
-//!   6 bytes per pixel), capped inside libjpeg as well.
+//!   for a baseline JPEG is the sampled rows only (at most 512 rows per
+//!   component); for other JPEGs it is libjpeg's coefficient buffer (2
+//!   bytes per sample, at most 6 bytes per pixel), capped inside libjpeg.
 //!
 //! How JPEGs are decoded (the hot path): libjpeg-turbo's C decoder (vendored
-//! by `mozjpeg-sys`, built with `cc` only) entropy-decodes to DCT
-//! coefficients, then `coef` rebuilds only the pixels the 512x512 sample
-//! reads, with libjpeg's exact integer IDCT, fancy upsampling and colour
-//! tables. Layouts it does not reproduce (CMYK, exotic sampling factors,
-//! progressive files that libjpeg would block-smooth) go through libjpeg's
-//! full decode instead. Both paths are tested pixel-for-pixel against
-//! libjpeg's own output.
+//! by `mozjpeg-sys`, built with `cc` only) reads the header. For a plain
+//! baseline file (one interleaved Huffman scan, gray/4:4:4/4:2:2/4:2:0)
+//! `baseline` entropy-decodes the scan itself and hands each block straight
+//! to `coef`; anything unusual in the stream (bad codes, misplaced
+//! restart markers, premature end, ...) makes it give up and libjpeg
+//! decodes the file as if it had never been tried. Otherwise libjpeg
+//! entropy-decodes to DCT coefficients (`jpeg_read_coefficients`). Either
+//! way `coef` rebuilds only the pixels the 512x512 sample reads, with
+//! libjpeg's exact integer IDCT, fancy upsampling and colour tables.
+//! Layouts it does not reproduce (CMYK, exotic sampling factors, progressive
+//! files that libjpeg would block-smooth) go through libjpeg's full decode
+//! instead. All paths are tested against libjpeg's own output (pixels, and
+//! for `baseline` every coefficient, on generated files and damaged ones).
 
+mod baseline;
 mod coef;
 mod core;
 mod exif;
@@ -189,6 +197,11 @@ pub mod bench_support {
         pub fn dims(&self) -> (usize, usize) {
             (self.0.height, self.0.width)
         }
+
+        /// The sampled pixels, interleaved.
+        pub fn pixels(&self) -> &[u8] {
+            &self.0.data
+        }
     }
 
     pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<Sample, PdqError> {
@@ -198,6 +211,23 @@ pub mod bench_support {
                 formats::decode_lossless(bytes, other, limits.max_pixels)?.sampled,
             )),
         }
+    }
+
+    /// JPEG only, by one route: `Streaming` (our baseline decoder; `None`
+    /// when the file does not qualify) or `Libjpeg` (libjpeg's
+    /// `jpeg_read_coefficients`, as before the streaming decoder; `None`
+    /// when only libjpeg's full decode applies).
+    pub fn decode_jpeg_route(
+        bytes: &[u8],
+        limits: &DecodeLimits,
+        streaming: bool,
+    ) -> Result<Option<Sample>, PdqError> {
+        let mode = if streaming {
+            jpeg::Mode::StreamingOnly
+        } else {
+            jpeg::Mode::Coefficients { baseline: false }
+        };
+        Ok(jpeg::decode_with(bytes, limits.max_pixels, mode)?.map(|r| Sample(r.0)))
     }
 
     pub fn luma(s: &Sample) -> Vec<f32> {
