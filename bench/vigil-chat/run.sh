@@ -6,11 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 LINES="${1:-1000000}"
-MSGS="${2:-2000000}"
+MSGS="${2:-10000000}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target-vigil-chat}"
 echo "== load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 cargo run --release -q -p vigil-chat --example parse_bench -- "$LINES" irssi
 cargo run --release -q -p vigil-chat --example parse_bench -- "$LINES" weechat
 echo "== load before search: $(cut -d' ' -f1-3 /proc/loadavg)"
-/usr/bin/time -v cargo run --release -q -p vigil-search --example search_bench -- "$MSGS" 2>&1 \
-  | grep -E "indexed|p50|Maximum resident|Elapsed|User time|System time"
+bench/vigil-chat/search.sh "$MSGS"

@@ -277,6 +277,12 @@ impl SearchIndex {
         self.reader.searcher().num_docs()
     }
 
+    /// Number of index segments: every one is searched per query, so the
+    /// count is worth watching after large imports (benchmarks, diagnostics).
+    pub fn num_segments(&self) -> usize {
+        self.reader.searcher().segment_readers().len()
+    }
+
     pub fn search(&self, req: &SearchRequest) -> Result<SearchPage, SearchError> {
         let f = self.fields;
         if req.cases.is_empty() {
@@ -294,10 +300,10 @@ impl SearchIndex {
             qp.parse_query(&req.query)
                 .map_err(|e| SearchError::Query(e.to_string()))?
         };
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![
-            (Occur::Must, text_query.box_clone()),
-            (Occur::Must, case_filter(f.case_id, &req.cases)),
-        ];
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, text_query.box_clone())];
+        if !scope_covers_index(&searcher, f.case_id, &req.cases)? {
+            clauses.push((Occur::Must, case_filter(f.case_id, &req.cases)));
+        }
         if let Some(room) = &req.room {
             clauses.push((
                 Occur::Must,
@@ -327,7 +333,6 @@ impl SearchIndex {
             };
             clauses.push((Occur::Must, Box::new(RangeQuery::new(lo, hi))));
         }
-        let query = BooleanQuery::new(clauses);
         let limit = match req.limit {
             0 => 20,
             n => n.min(MAX_LIMIT),
@@ -335,7 +340,17 @@ impl SearchIndex {
         let top = TopDocs::with_limit(limit)
             .and_offset(req.offset)
             .order_by_score();
-        let (docs, total) = searcher.search(&query, &(top, Count))?;
+        let (docs, total) = if clauses.len() == 1 && prunable(&*text_query) {
+            // Words only, over every case in the index: count without scoring
+            // (a term's document frequency when nothing is deleted) and let
+            // block-WAND skip the blocks that cannot reach the top page. A
+            // combined (top, Count) pass would score every matching message,
+            // which for a common word is millions of documents.
+            let total = text_query.count(&searcher)?;
+            (searcher.search(&*text_query, &top)?, total)
+        } else {
+            searcher.search(&BooleanQuery::new(clauses), &(top, Count))?
+        };
         let mut snippets = SnippetGenerator::create(&searcher, &*text_query, f.text)?;
         snippets.set_max_num_chars(240);
         let mut hits = Vec::with_capacity(docs.len());
@@ -374,6 +389,61 @@ impl SearchIndex {
             });
         }
         Ok(SearchPage { total, hits })
+    }
+}
+
+/// True when every case that has messages in the index is in `cases`, so
+/// the case filter would keep every document and can be left out (a
+/// supervisor's search over all cases). Checked per segment against the
+/// case-id term dictionary; terms of deleted messages can only make the
+/// answer "no", never wrongly "yes".
+fn scope_covers_index(
+    searcher: &tantivy::Searcher,
+    field: Field,
+    cases: &[i64],
+) -> Result<bool, SearchError> {
+    let mut ids = cases.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    for seg in searcher.segment_readers() {
+        let inv = seg.inverted_index(field)?;
+        let dict = inv.terms();
+        let mut present = 0;
+        for c in &ids {
+            let term = Term::from_field_i64(field, *c);
+            if dict
+                .term_ord(term.serialized_value_bytes())
+                .map_err(|e| SearchError::Directory(format!("case-id terms: {e}")))?
+                .is_some()
+            {
+                present += 1;
+            }
+        }
+        if present != dict.num_terms() {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Queries for which tantivy's top-k collection can prune (block-WAND): a
+/// single term, or terms that must all (or any may) match. Phrases, prefixes
+/// and exclusions are scored in full anyway, so for them one combined pass
+/// that counts while it ranks is cheaper than a separate count.
+fn prunable(q: &dyn Query) -> bool {
+    if q.downcast_ref::<TermQuery>().is_some() {
+        return true;
+    }
+    match q.downcast_ref::<BooleanQuery>() {
+        Some(b) => {
+            let all = |o: Occur| {
+                b.clauses()
+                    .iter()
+                    .all(|(occ, c)| *occ == o && c.downcast_ref::<TermQuery>().is_some())
+            };
+            !b.clauses().is_empty() && (all(Occur::Must) || all(Occur::Should))
+        }
+        None => false,
     }
 }
 

@@ -312,3 +312,75 @@ fn delete_case_and_reimport_do_not_duplicate() {
     });
     assert!(matches!(err, Err(SearchError::Query(_))), "{err:?}");
 }
+
+/// A scope that names every case in the index (and more) takes the unfiltered
+/// path; it must return exactly what the filtered path returns, and a scope
+/// that lacks one case must still exclude that case, also across segments.
+#[test]
+fn full_scope_shortcut_matches_filtered_search() {
+    let idx = sample();
+    // A second commit makes a second segment holding only case 30.
+    idx.add_batch(&[doc(
+        9,
+        30,
+        "#elsewhere",
+        "stranger",
+        datetime!(2011-01-01 00:00 UTC),
+        "new set in case thirty",
+    )])
+    .unwrap();
+    idx.commit().unwrap();
+    let req = |query: &str, cases: Vec<i64>| SearchRequest {
+        query: query.into(),
+        cases,
+        ..Default::default()
+    };
+    for q in ["set", "new set", "new OR tonight", "\"new set\""] {
+        let all = idx.search(&req(q, vec![30, 10, 20, 99])).unwrap();
+        let mut all_ids: Vec<i64> = all.hits.iter().map(|h| h.message_id).collect();
+        all_ids.sort();
+        let without_30 = ids(&idx, &req(q, vec![10, 20]));
+        assert!(!without_30.contains(&9), "{q}: case 30 leaked");
+        let mut expected = without_30.clone();
+        expected.push(9);
+        expected.sort();
+        assert_eq!(all_ids, expected, "{q}");
+        assert_eq!(all.total, expected.len(), "{q}: total");
+        // The shortcut must not drop the highlights.
+        assert!(all.hits.iter().all(|h| !h.highlights.is_empty()), "{q}");
+    }
+}
+
+/// The word-only path counts with the term's document frequency; a
+/// re-imported message (deleted and re-added) must still count once.
+#[test]
+fn total_counts_reimported_messages_once() {
+    let idx = sample();
+    let before = idx
+        .search(&SearchRequest {
+            query: "set".into(),
+            cases: vec![10, 20],
+            ..Default::default()
+        })
+        .unwrap()
+        .total;
+    idx.add_batch(&[doc(
+        3,
+        10,
+        "#other",
+        "darkfox",
+        datetime!(2009-03-05 10:00 UTC),
+        "new set uploaded to the usual place",
+    )])
+    .unwrap();
+    idx.commit().unwrap();
+    let after = idx
+        .search(&SearchRequest {
+            query: "set".into(),
+            cases: vec![10, 20],
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(after.total, before);
+    assert_eq!(after.hits.len(), before);
+}
