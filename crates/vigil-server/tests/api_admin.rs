@@ -361,10 +361,21 @@ async fn cases_persons_and_events_are_updated_by_their_owners() {
         assert!(c["release"].as_str().unwrap().contains("GB"), "{c}");
         let r = send(
             &w.app,
-            patch_json(&uri, &w.alice, json!({"retention_until": "2020-13-01"})),
+            patch_json(
+                &uri,
+                &w.alice,
+                json!({"title": "Half done", "retention_until": "2020-13-01"}),
+            ),
         )
         .await;
         expect(&w, "a bad date", &r, StatusCode::UNPROCESSABLE_ENTITY);
+        let r = send(&w.app, get(&uri, &w.alice)).await;
+        let c = expect(&w, "unchanged", &r, StatusCode::OK);
+        assert_eq!(
+            c["case"]["title"], "Room Nightjar II",
+            "{}: partly applied",
+            w.name
+        );
         let r = send(&w.app, patch_json(&uri, &w.alice, json!({}))).await;
         expect(
             &w,

@@ -43,26 +43,25 @@ impl CaseUpdate {
 }
 
 impl Store {
-    /// Applies a [`CaseUpdate`]: title and release through
-    /// [`update_case`](Self::update_case), the retention rule through
-    /// [`set_case_retention`](Self::set_case_retention) — each authorised
+    /// Applies a [`CaseUpdate`]: the retention rule through
+    /// [`set_case_retention`](Self::set_case_retention), then title and
+    /// release through [`update_case`](Self::update_case) — each authorised
     /// and audited as its own change. An update naming nothing is invalid.
     ///
     /// Why here: the CLI and the API must accept and refuse the same
-    /// updates.
+    /// updates. Why this order: the title is checked before anything is
+    /// written and the retention rule (whose basis rule needs the stored
+    /// one) goes first, so a refused update changes nothing.
     pub async fn apply_case_update(
         &self,
         p: &Principal,
         case_id: i64,
         update: &CaseUpdate,
     ) -> Result<Case, StoreError> {
-        let mut case = None;
-        if update.title.is_some() || update.release.is_some() {
-            case = Some(
-                self.update_case(p, case_id, update.title.as_deref(), update.release.as_ref())
-                    .await?,
-            );
+        if let Some(t) = &update.title {
+            vigil_domain::records::parse_name("title", t)?;
         }
+        let mut case = None;
         if update.touches_retention() {
             case = Some(
                 self.set_case_retention(
@@ -72,6 +71,12 @@ impl Store {
                     update.retention_basis.as_deref(),
                 )
                 .await?,
+            );
+        }
+        if update.title.is_some() || update.release.is_some() {
+            case = Some(
+                self.update_case(p, case_id, update.title.as_deref(), update.release.as_ref())
+                    .await?,
             );
         }
         case.ok_or_else(|| {

@@ -55,7 +55,7 @@ pub struct NewUserIn {
     /// administrators create users of other agencies.
     pub agency: Option<String>,
     /// Never echoed or logged.
-    #[schema(format = Password, write_only)]
+    #[schema(format = Password, write_only, min_length = 8)]
     pub password: Option<String>,
 }
 
@@ -70,7 +70,7 @@ pub struct UserUpdateIn {
     /// enables them again.
     pub disabled: Option<bool>,
     /// A new password (also clears a lock-out). Never echoed or logged.
-    #[schema(format = Password, write_only)]
+    #[schema(format = Password, write_only, min_length = 8)]
     pub password: Option<String>,
 }
 
