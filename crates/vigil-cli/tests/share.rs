@@ -973,6 +973,17 @@ async fn secret_keys_are_encrypted_at_rest_with_the_passphrase() {
         assert_eq!(code, 0, "{err}");
         let id = std::fs::read_to_string(a.dir.join("id.txt")).unwrap();
         assert!(id.contains("AGE-SECRET-KEY-1"));
+        // Protected keys sign audit checkpoints given the passphrase, and
+        // say what is missing without it (they used to be read as clear
+        // JSON, so automatic checkpoints silently stopped).
+        let (code, err) = with_pass(&a, "alice", None, &["audit", "checkpoint"]);
+        assert_ne!(code, 0, "{err}");
+        assert!(err.contains("VIGIL_KEY_PASSPHRASE"), "{err}");
+        let (code, err) = with_pass(&a, "alice", pass, &["audit", "checkpoint"]);
+        assert_eq!(code, 0, "{err}");
+        let v = a.json("alice", &["audit", "verify"]);
+        assert_eq!(v["ok"], true, "{v}");
+        assert_eq!(v["checkpoints"], 1, "{v}");
         // Keys generated without the passphrase still work, with a warning.
         let (code, err) = with_pass(&a, "lo", None, &["keys", "generate"]);
         assert_eq!(code, 0, "{err}");

@@ -17,7 +17,10 @@
 use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
+use std::sync::{Arc, Mutex};
 use vigil_domain::{Capability, Decision, Principal};
+
+use vigil_share::secrecy::ExposeSecret;
 use vigil_share::{AgencyKeys, PublicBundle};
 
 use crate::records::Tx;
@@ -86,6 +89,38 @@ fn from_row(r: &AnyRow) -> Result<(AuditCheckpoint, Option<String>), StoreError>
     ))
 }
 
+/// The last signing keys opened, by fingerprint.
+///
+/// Why a cache: keys stored passphrase-protected (`VIGIL_KEY_PASSPHRASE`)
+/// take an scrypt derivation to open — about a second at age's work factor —
+/// and an automatic checkpoint falls due every [`AUTO_CHECKPOINT_EVERY`]
+/// audit entries. Without the passphrase such keys cannot sign at all, and
+/// the automatic checkpoints would silently stop; with it, they are opened
+/// once per process.
+static UNLOCKED: Mutex<Option<(String, Arc<AgencyKeys>)>> = Mutex::new(None);
+
+fn unlocked_signing_keys(fingerprint: &str, stored: &str) -> Result<Arc<AgencyKeys>, StoreError> {
+    if let Ok(guard) = UNLOCKED.lock()
+        && let Some((fp, keys)) = guard.as_ref()
+        && fp == fingerprint
+    {
+        return Ok(keys.clone());
+    }
+    let unusable = |e: vigil_share::KeyError| {
+        StoreError::Config(format!(
+            "the agency signing key is unusable: {e} ({} holds the key-encryption passphrase)",
+            vigil_share::KEY_PASSPHRASE_ENV
+        ))
+    };
+    let passphrase = vigil_share::key_passphrase_from_env();
+    let secret = vigil_share::unprotect_secret(stored, passphrase.as_ref()).map_err(unusable)?;
+    let keys = Arc::new(AgencyKeys::from_secret_json(secret.expose_secret()).map_err(unusable)?);
+    if let Ok(mut guard) = UNLOCKED.lock() {
+        *guard = Some((fingerprint.to_string(), keys.clone()));
+    }
+    Ok(keys)
+}
+
 /// Signs `(seq, hash)` with the local agency's active key inside `tx`.
 /// Returns `None` when the instance has no keys yet (nothing to sign with);
 /// a key that cannot be read is an error for on-demand checkpoints and
@@ -108,8 +143,7 @@ pub(crate) async fn sign_head(
     let agency_id: i64 = key.try_get("agency_id")?;
     let fingerprint: String = key.try_get("fingerprint")?;
     let secret: String = key.try_get("secret")?;
-    let keys = AgencyKeys::from_secret_json(&secret)
-        .map_err(|e| StoreError::Config(format!("the agency signing key is unusable: {e}")))?;
+    let keys = unlocked_signing_keys(&fingerprint, &secret)?;
     let at = now_text();
     let message = checkpoint_message(seq, hash, &at, &fingerprint);
     let signature = keys
