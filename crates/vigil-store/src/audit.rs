@@ -117,17 +117,32 @@ pub(crate) async fn append(
     actor: Option<&Principal>,
     rec: AuditRecord<'_>,
 ) -> Result<(), StoreError> {
-    if store.backend() == Backend::Postgres {
-        // Serialises appenders so two transactions cannot chain onto the
-        // same head. SHARE ROW EXCLUSIVE conflicts with itself but not with
-        // plain readers.
-        sqlx::query("LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE")
-            .execute(&mut *tx)
-            .await?;
-    }
-    let head = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-        .fetch_optional(&mut *tx)
-        .await?;
+    let head = match store.backend() {
+        // The lock serialises appenders so two transactions cannot chain
+        // onto the same head (SHARE ROW EXCLUSIVE conflicts with itself but
+        // not with plain readers). Lock and head read go in one simple-query
+        // message: one round trip instead of two, on the path of every
+        // audited call. Each statement of the message takes its own snapshot
+        // (READ COMMITTED), so the head is read after the lock is held.
+        Backend::Postgres => {
+            sqlx::raw_sql(
+                "LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE; \
+                 SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1",
+            )
+            // Not fetch_optional: sqlx's Any driver would look at the first
+            // result only, which is the LOCK's (no row).
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .next()
+        }
+        // SQLite: the caller's BEGIN IMMEDIATE already holds the write lock.
+        Backend::Sqlite => {
+            sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+                .fetch_optional(&mut *tx)
+                .await?
+        }
+    };
     let (seq, prev_hash) = match head {
         Some(row) => (row.try_get::<i64, _>("seq")? + 1, row.try_get("hash")?),
         None => (1, GENESIS.to_string()),

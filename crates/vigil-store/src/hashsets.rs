@@ -518,6 +518,39 @@ const ENTRY_COLUMNS: [&str; 28] = [
     "extra",
 ];
 
+/// The multi-row INSERT of `rows` entries for `backend`: `?` placeholders
+/// on SQLite, `$N` on PostgreSQL (see [`Store::insert_entries`] for why).
+/// A key the set already holds is skipped, so re-importing adds nothing.
+fn insert_entries_sql(backend: Backend, rows: usize) -> String {
+    let n = ENTRY_COLUMNS.len();
+    let mut sql = format!(
+        "INSERT INTO hash_entries ({}) VALUES ",
+        ENTRY_COLUMNS.join(", ")
+    );
+    sql.reserve(rows * n * 7);
+    for i in 0..rows {
+        if i > 0 {
+            sql.push(',');
+        }
+        sql.push('(');
+        for j in 0..n {
+            if j > 0 {
+                sql.push(',');
+            }
+            match backend {
+                Backend::Sqlite => sql.push('?'),
+                Backend::Postgres => {
+                    sql.push('$');
+                    sql.push_str(&(i * n + j + 1).to_string());
+                }
+            }
+        }
+        sql.push(')');
+    }
+    sql.push_str(" ON CONFLICT (set_id, entry_key) DO NOTHING");
+    sql
+}
+
 fn flag(b: Option<bool>) -> Option<i64> {
     b.map(i64::from)
 }
@@ -1319,6 +1352,17 @@ impl Store {
         })
     }
 
+    /// Inserts one batch of entries with a single multi-row statement and
+    /// returns how many were new.
+    ///
+    /// Placeholders are backend-specific on purpose. SQLite resolves a
+    /// `$N` parameter by a linear search of the statement's parameter
+    /// names, and sqlx asks for every parameter's name on every execution,
+    /// so binding a 14,000-parameter `$N` statement cost ~98 M list steps
+    /// per batch — most of the ~580 µs of CPU per entry imports used to
+    /// take. Anonymous `?` parameters have no name and are bound in
+    /// O(1) each. PostgreSQL numbers its parameters in the protocol and
+    /// needs `$N`.
     async fn insert_entries(
         &self,
         tx: &mut Tx,
@@ -1328,25 +1372,7 @@ impl Store {
         if rows.is_empty() {
             return Ok(0);
         }
-        let n = ENTRY_COLUMNS.len();
-        let mut sql = format!(
-            "INSERT INTO hash_entries ({}) VALUES ",
-            ENTRY_COLUMNS.join(", ")
-        );
-        for i in 0..rows.len() {
-            if i > 0 {
-                sql.push(',');
-            }
-            sql.push('(');
-            for j in 0..n {
-                if j > 0 {
-                    sql.push(',');
-                }
-                sql.push_str(&format!("${}", i * n + j + 1));
-            }
-            sql.push(')');
-        }
-        sql.push_str(" ON CONFLICT (set_id, entry_key) DO NOTHING");
+        let sql = insert_entries_sql(self.backend(), rows.len());
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (seq, e) in rows {
             let key = entry_key(e)?;

@@ -113,6 +113,17 @@ fn key_part(v: Option<i64>) -> String {
     v.map_or_else(|| "-".to_string(), |x| x.to_string())
 }
 
+/// An identifier a lookup matched, with what de-confliction needs of it
+/// (the lookup query already read it, so no second fetch).
+pub(crate) struct LookupMatch {
+    pub identifier_id: i64,
+    pub case_id: i64,
+    /// The agency holding the identifier's case.
+    pub agency_id: i64,
+    pub kind: String,
+    pub normalized: String,
+}
+
 /// One side of a prospective alert.
 struct Side {
     agency_id: i64,
@@ -252,18 +263,12 @@ impl Store {
         &self,
         tx: &mut Tx,
         p: &Principal,
-        matched: &[(i64, i64, i64)],
+        matched: &[LookupMatch],
     ) -> Result<(), StoreError> {
-        for &(ident_id, case_id, agency_id) in matched {
-            if agency_id == p.agency_id {
+        for m in matched {
+            if m.agency_id == p.agency_id {
                 continue;
             }
-            let row = sqlx::query("SELECT kind, normalized FROM identifiers WHERE id = $1")
-                .bind(ident_id)
-                .fetch_one(&mut **tx)
-                .await?;
-            let kind: String = row.try_get("kind")?;
-            let normalized: String = row.try_get("normalized")?;
             let mine = Side {
                 agency_id: p.agency_id,
                 case_id: None,
@@ -271,12 +276,12 @@ impl Store {
                 record_id: None,
             };
             let theirs = Side {
-                agency_id,
-                case_id: Some(case_id),
+                agency_id: m.agency_id,
+                case_id: Some(m.case_id),
                 record_type: "identifier",
-                record_id: Some(ident_id),
+                record_id: Some(m.identifier_id),
             };
-            self.raise_both(tx, p, &kind, &normalized, &mine, &theirs)
+            self.raise_both(tx, p, &m.kind, &m.normalized, &mine, &theirs)
                 .await?;
         }
         Ok(())
