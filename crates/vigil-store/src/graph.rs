@@ -1013,15 +1013,25 @@ impl Store {
             add(&mut holds, who, &key, n.max(0) as u64, first, last);
         }
 
-        // Unknown series across devices.
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT e.id, e.device_id, e.pdq, e.recorded_at FROM evidence_items e \
-             WHERE e.case_id IN ({list}) AND e.pdq IS NOT NULL AND NOT EXISTS (\
-               SELECT 1 FROM scan_matches m JOIN hash_sets s ON s.id = m.set_id \
-               WHERE m.evidence_id = e.id AND s.agency_id = $1) \
-             ORDER BY e.id"
+        // Unknown series across devices: images none of our sets matched.
+        // (Two plain queries rather than NOT EXISTS: scan_matches has no
+        // index on the evidence id, so a correlated subquery would scan it
+        // once per image.)
+        let matched: HashSet<i64> = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT DISTINCT m.evidence_id FROM scan_matches m \
+             JOIN hash_sets s ON s.id = m.set_id JOIN evidence_items e ON e.id = m.evidence_id \
+             WHERE e.case_id IN ({list}) AND s.agency_id = $1"
         )))
         .bind(p.agency_id)
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(|r| r.try_get::<i64, _>("evidence_id"))
+        .collect::<Result<_, _>>()?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT id, device_id, pdq, recorded_at FROM evidence_items \
+             WHERE case_id IN ({list}) AND pdq IS NOT NULL ORDER BY id"
+        )))
         .fetch_all(&mut **tx)
         .await?;
         let mut items: Vec<(i64, vigil_domain::PdqHash)> = Vec::new();
@@ -1031,12 +1041,15 @@ impl Store {
             if !holder.contains_key(&device) {
                 continue;
             }
+            let id: i64 = r.try_get("id")?;
+            if matched.contains(&id) {
+                continue;
+            }
             let hex: String = r.try_get("pdq")?;
             // A malformed stored hash is skipped, as the triage does.
             let Ok(h) = vigil_domain::PdqHash::from_hex(&hex) else {
                 continue;
             };
-            let id: i64 = r.try_get("id")?;
             let t = parse_ts(Some(&r.try_get::<String, _>("recorded_at")?)).unwrap_or(as_of);
             items.push((id, h));
             facts.insert(id, (device, t));
