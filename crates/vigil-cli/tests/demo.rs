@@ -68,6 +68,23 @@ fn demo_runs_every_pipeline_deterministically() {
         "{p}"
     );
     assert_eq!(p["scans"]["unknown_series"], want["unknown_series"], "{p}");
+    // the graph names the persons whose seized devices hold the same
+    // files, with the count the generator planted
+    let shared = &p["graph"]["shared_media"];
+    assert_eq!(shared[0]["hashes"], want["shared_hashes"], "{p}");
+    let mut named: Vec<&str> = [&shared[0], &shared[1]]
+        .iter()
+        .map(|d| d["player"].as_str().unwrap_or_default())
+        .collect();
+    named.sort();
+    let mut owners: Vec<&str> = manifest["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["owner"].as_str().unwrap())
+        .collect();
+    owners.sort();
+    assert_eq!(named, owners, "{p}");
     // linking: the alias pair, proposed because of the shared address
     assert!(n(&p["links"]["candidates"]) >= 1, "{p}");
     let ev = p["links"]["alias_pair_evidence"].to_string();

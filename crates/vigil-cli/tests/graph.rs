@@ -93,6 +93,7 @@ n = next(iter(d for _, d in G.nodes(data=True) if d.get("kind") == "person"))
 print(json.dumps({
   "nodes": G.number_of_nodes(), "edges": G.number_of_edges(), "kinds": kinds,
   "shared": shared, "operators": len(ops),
+  "holds": sum(1 for _, _, d in G.edges(data=True) if d.get("kind") == "holds"),
   "granted_by": sorted(d.get("granted_by", "") for d in ops),
   "has": {k: k in n for k in ["betweenness", "pagerank", "community", "degree", "first_seen"]},
 }))
@@ -185,11 +186,39 @@ async fn offender_graph_from_chat_logs_and_scans() {
             ],
         );
 
-        // Two seized devices: three files in common, one of them empty
-        // (which proves nothing and must not count), one of their own each.
-        for (label, files) in [
-            ("laptop-1", &["a", "b", "c", "own-laptop", "empty"][..]),
-            ("phone-2", &["a", "b", "c", "own-phone", "empty"][..]),
+        // A hash set naming the series that file `a` belongs to.
+        let set = dir.join("known.csv");
+        let a_md5 = vigil_media::digest_bytes(b"synthetic shared file a")
+            .md5
+            .to_hex();
+        std::fs::write(
+            &set,
+            format!("media_id,md5,category,series\n1,{a_md5},1,Synthetic Series Den\n"),
+        )
+        .unwrap();
+        env.ok(
+            "uc1",
+            &[
+                "hashset",
+                "import",
+                set.to_str().unwrap(),
+                "--name",
+                "den-set",
+            ],
+        );
+
+        // Two seized devices, of packrat and of alpha: three files in
+        // common, one of them empty (which proves nothing and must not
+        // count), one of their own each.
+        let packrat = person_id(&env, "uc1", &case_id, "packrat");
+        let alpha = person_id(&env, "uc1", &case_id, "alpha");
+        for (label, owner, files) in [
+            (
+                "laptop-1",
+                packrat,
+                &["a", "b", "c", "own-laptop", "empty"][..],
+            ),
+            ("phone-2", alpha, &["a", "b", "c", "own-phone", "empty"][..]),
         ] {
             let root = dir.join(label);
             std::fs::create_dir_all(&root).unwrap();
@@ -203,17 +232,26 @@ async fn offender_graph_from_chat_logs_and_scans() {
                 };
                 std::fs::write(root.join(format!("{f}.bin")), body).unwrap();
             }
-            env.ok(
+            let out = env.ok(
                 "uc1",
                 &[
+                    "--json",
                     "scan",
                     root.to_str().unwrap(),
                     "--case",
                     &case_id,
                     "--device",
                     label,
+                    "--person",
+                    &owner.to_string(),
                 ],
             );
+            let scan = out
+                .lines()
+                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                .find_map(|v| v["scan"].as_i64())
+                .unwrap_or_else(|| panic!("no scan id in {out}"));
+            env.ok("uc1", &["match", "--scan", &scan.to_string()]);
         }
 
         // The same address makes g-o-d and Son_of_G0d a link candidate;
@@ -268,7 +306,6 @@ async fn offender_graph_from_chat_logs_and_scans() {
 
         // The shortest path between alpha and beta (never in the same room)
         // goes through the administrator of both rooms.
-        let alpha = person_id(&env, "uc1", &case_id, "alpha");
         let beta = person_id(&env, "uc1", &case_id, "beta");
         let lt = person_id(&env, "uc1", &case_id, "lieutenant");
         let path = env.json(
@@ -331,6 +368,43 @@ async fn offender_graph_from_chat_logs_and_scans() {
             .collect();
         assert_eq!(shared.len(), 1, "{}", env.name());
         assert_eq!(shared[0]["data"]["count"], 3);
+        // On the persons the devices were seized from, not the devices.
+        let mut ends = [
+            shared[0]["data"]["source"].as_str().unwrap().to_string(),
+            shared[0]["data"]["target"].as_str().unwrap().to_string(),
+        ];
+        ends.sort();
+        let mut want = [format!("person:{packrat}"), format!("person:{alpha}")];
+        want.sort();
+        assert_eq!(ends, want, "{}", env.name());
+        // Both hold the known series (file `a`).
+        let holds: Vec<(&str, &str, &Value)> = cy_edges
+            .iter()
+            .filter(|e| e["data"]["kind"] == "holds")
+            .map(|e| {
+                (
+                    e["data"]["source"].as_str().unwrap(),
+                    e["data"]["target"].as_str().unwrap(),
+                    &e["data"]["count"],
+                )
+            })
+            .collect();
+        assert_eq!(holds.len(), 2, "{}: {holds:?}", env.name());
+        for (who, series, count) in &holds {
+            assert!(who.starts_with("person:"), "{holds:?}");
+            assert_eq!(*series, "series:known:synthetic series den");
+            assert_eq!(**count, 1);
+        }
+        let sm = &kp["distributors_by_shared_media"];
+        assert_eq!(sm[0]["shared_media_hashes"], 3, "{kp:#}");
+        let named: Vec<&str> = [&sm[0], &sm[1]]
+            .iter()
+            .map(|d| d["player"]["label"].as_str().unwrap())
+            .collect();
+        assert!(
+            named.contains(&"packrat") && named.contains(&"alpha"),
+            "{named:?}"
+        );
         assert_eq!(cy_edges.len() as u64, edges);
         let csv = dir.join("nodes.csv");
         let c = env.json(
@@ -382,6 +456,8 @@ async fn offender_graph_from_chat_logs_and_scans() {
                 assert_eq!(nx["operators"], 3, "{fmt}: {nx}");
                 assert_eq!(nx["kinds"]["room"], 2, "{fmt}: {nx}");
                 assert_eq!(nx["kinds"]["device"], 2, "{fmt}: {nx}");
+                assert_eq!(nx["kinds"]["media_series"], 1, "{fmt}: {nx}");
+                assert_eq!(nx["holds"], 2, "{fmt}: {nx}");
                 for (k, v) in nx["has"].as_object().unwrap() {
                     assert_eq!(v, true, "{fmt}: person nodes carry {k}");
                 }

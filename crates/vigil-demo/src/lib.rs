@@ -142,6 +142,10 @@ pub struct ChatLog {
 #[derive(Debug, Clone, Serialize)]
 pub struct Device {
     pub label: String,
+    /// Who it was seized from, as the seizing officer records them in the
+    /// device's case (`vigil scan --person`): so the graph can put the
+    /// media the device shares with others on a named person.
+    pub owner: String,
     /// Relative to the work directory.
     pub path: PathBuf,
     pub files: usize,
@@ -205,6 +209,9 @@ pub struct Expected {
     /// Mirrored copies of listed pictures (found with dihedral matching).
     pub mirrored_files: usize,
     pub unknown_series: usize,
+    /// Distinct files byte-identical on the tower and the laptop: the
+    /// shared-media count between the two persons they were seized from.
+    pub shared_hashes: usize,
 }
 
 /// One generated picture and the PDQ hashes of its copies.
@@ -417,6 +424,12 @@ pub fn generate(seed: u64, scale: Scale, dir: &Path) -> Result<Manifest, DemoErr
     for m in room_one.iter().chain(room_two.iter().skip(carried)) {
         member_countries.push((m.nick.clone(), m.country.clone()));
     }
+    // The distributor whose laptop Canada seized: a regular of the first
+    // room (deterministic, like everything here).
+    let distributor = room_one
+        .first()
+        .map(|m| m.nick.clone())
+        .unwrap_or_else(|| "distributor".into());
     member_countries.push((HOST_OLD.into(), "GB".into()));
     member_countries.push((HOST_NEW.into(), "GB".into()));
 
@@ -467,6 +480,7 @@ pub fn generate(seed: u64, scale: Scale, dir: &Path) -> Result<Manifest, DemoErr
         expected.exact_files += 1;
         if i % 2 == 0 {
             // the distributor received half of them, byte for byte
+            expected.shared_hashes += 1;
             put(
                 &laptop,
                 format!("downloads/pack_{:03}/{i:04}.png", i / 4 + 1),
@@ -520,6 +534,7 @@ pub fn generate(seed: u64, scale: Scale, dir: &Path) -> Result<Manifest, DemoErr
         }
         tower_images += 3;
         if i == 0 {
+            expected.shared_hashes += 1;
             let b = f.picture.encode(Variant::Original)?;
             put(&laptop, "downloads/unsorted/x1.png".into(), &b, false)?;
             laptop_images += 1;
@@ -543,12 +558,14 @@ pub fn generate(seed: u64, scale: Scale, dir: &Path) -> Result<Manifest, DemoErr
     let devices = vec![
         Device {
             label: "GB-2009-0914-01 tower of Son_of_G0d".into(),
+            owner: HOST_NEW.into(),
             path: tower,
             files: tower_files,
             images: tower_images,
         },
         Device {
             label: "CA-2009-0302-02 laptop of a distributor".into(),
+            owner: distributor.clone(),
             path: laptop,
             files: laptop_files,
             images: laptop_images,

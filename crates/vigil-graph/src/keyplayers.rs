@@ -181,6 +181,12 @@ pub struct KeyPlayersReport {
     pub distributors_by_files: Vec<DistributorEntry>,
     /// Top distributors by number of recipients.
     pub distributors_by_recipients: Vec<DistributorEntry>,
+    /// Top players by hashes their seized devices share with other players'
+    /// devices. Forensic rather than chat evidence of supply: it names the
+    /// persons once the devices are recorded as theirs, and it cannot say
+    /// which way the files went, so it is a list of its own rather than a
+    /// term of `files_supplied`.
+    pub distributors_by_shared_media: Vec<DistributorEntry>,
     /// Top brokers (betweenness, bridging ≥ 2 communities).
     pub brokers: Vec<BrokerEntry>,
     /// Players first seen within the window.
@@ -400,6 +406,7 @@ pub fn key_players_with(
     };
     let distributors_by_files = top(&supplied);
     let distributors_by_recipients = top(&recips);
+    let distributors_by_shared_media = top(&|v: usize| acc[v].shared as f64);
 
     let comm = &m.communities.membership;
     let mut brokers: Vec<BrokerEntry> = players
@@ -451,6 +458,7 @@ pub fn key_players_with(
         administrators: admins,
         distributors_by_files,
         distributors_by_recipients,
+        distributors_by_shared_media,
         brokers,
         newcomers,
         communities: m.communities.count,

@@ -105,11 +105,15 @@ pub enum EdgeKind {
     CoPresence,
     /// person → handle / identifier / device; count = observations.
     Uses,
+    /// person or device → media series; count = distinct files of the series
+    /// on the device (on all the person's devices for a person). Hashes and
+    /// match metadata only: the edge says a series is held, never what is in it.
+    Holds,
 }
 
 impl EdgeKind {
     /// All kinds, in export order.
-    pub const ALL: [EdgeKind; 10] = [
+    pub const ALL: [EdgeKind; 11] = [
         EdgeKind::MemberOf,
         EdgeKind::OperatorOf,
         EdgeKind::HostOf,
@@ -120,6 +124,7 @@ impl EdgeKind {
         EdgeKind::SameAs,
         EdgeKind::CoPresence,
         EdgeKind::Uses,
+        EdgeKind::Holds,
     ];
 
     /// The lower-case name used in every export.
@@ -135,6 +140,7 @@ impl EdgeKind {
             EdgeKind::SameAs => "same_as",
             EdgeKind::CoPresence => "co_presence",
             EdgeKind::Uses => "uses",
+            EdgeKind::Holds => "holds",
         }
     }
 
@@ -164,6 +170,7 @@ impl EdgeKind {
             }
             EdgeKind::SameAs => s.is_actor() && t.is_actor(),
             EdgeKind::Uses => s == N::Person && matches!(t, N::Handle | N::Identifier | N::Device),
+            EdgeKind::Holds => matches!(s, N::Person | N::Device) && t == N::MediaSeries,
         }
     }
 }

@@ -181,3 +181,32 @@ fn blind_hit_carries_only_held_by_agency() {
     assert_eq!(n.blind_hit(), Some("Agency X"));
     assert!(n.attributes().is_empty());
 }
+
+#[test]
+fn holds_joins_a_holder_to_a_media_series() {
+    let mut b = two_handles();
+    b.node("p:1", NodeKind::Person, "P").unwrap();
+    b.node("d:1", NodeKind::Device, "laptop").unwrap();
+    b.node("r:1", NodeKind::Room, "#r").unwrap();
+    b.node("s:1", NodeKind::MediaSeries, "Series X").unwrap();
+    b.relate("p:1", "s:1", EdgeKind::Holds, ev(4, 1, 2))
+        .unwrap();
+    b.relate("d:1", "s:1", EdgeKind::Holds, ev(2, 1, 1))
+        .unwrap();
+    // Only persons and devices hold; only series are held.
+    for (s, t) in [("r:1", "s:1"), ("h:a", "s:1"), ("p:1", "d:1")] {
+        assert!(
+            matches!(
+                b.relate(s, t, EdgeKind::Holds, ev(1, 0, 0)),
+                Err(GraphError::EndpointKinds { .. })
+            ),
+            "{s} -> {t}"
+        );
+    }
+    let g = b.build();
+    let mut out = Vec::new();
+    vigil_graph::export::write_graphml(&mut out, &g, None).unwrap();
+    let xml = String::from_utf8(out).unwrap();
+    assert!(xml.contains(">holds<"), "{xml}");
+    assert!(xml.contains(">media_series<"), "{xml}");
+}

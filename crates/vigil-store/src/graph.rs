@@ -22,8 +22,13 @@
 //!   being given one), `offered_files`/`sent_files` from DCC lines, accepted
 //!   `same_as` from observed nick changes, `co_presence` of handles whose
 //!   activity spans in a room overlap;
-//! * `shared_media` between devices holding files with the same SHA-256
-//!   (empty files excluded), count = distinct hashes in common;
+//! * `shared_media` between the holders of files with the same SHA-256 on
+//!   two seized devices (empty files excluded), count = distinct hashes in
+//!   common; the holder is the person the device was seized from when known
+//!   (`vigil scan --person`), else the device itself;
+//! * media series (`series:known:<name>` from the hash sets' `Series` field,
+//!   `series:unknown:<id>` for PDQ groups of unmatched images found on two or
+//!   more devices), with `holds` edges from the same holders, count = files;
 //! * link candidates between persons: accepted ones as accepted `same_as`,
 //!   open ones as candidates (never merged).
 
@@ -416,7 +421,9 @@ impl Store {
         )))
         .fetch_all(&mut **tx)
         .await?;
-        let mut devices: HashSet<i64> = HashSet::new();
+        // Visible device id → the node its media evidence hangs on: the
+        // person it was seized from when known and visible, else the device.
+        let mut holder: HashMap<i64, String> = HashMap::new();
         for r in &rows {
             let id: i64 = r.try_get("id")?;
             let person_id: Option<i64> = r.try_get("person_id")?;
@@ -429,7 +436,7 @@ impl Store {
             b.node(&key, NodeKind::Device, &label).map_err(graph_err)?;
             b.attr(&key, "case_id", AttrValue::Int(r.try_get("case_id")?))
                 .map_err(graph_err)?;
-            devices.insert(id);
+            holder.insert(id, owner.clone().unwrap_or_else(|| key.clone()));
             if let Some(owner) = owner {
                 let t = parse_ts(Some(&r.try_get::<String, _>("created_at")?)).unwrap_or(as_of);
                 uses.insert((owner, key), Acc::new(t));
@@ -706,36 +713,10 @@ impl Store {
             }
         }
 
-        // Shared media between devices.
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT a.device_id AS da, b.device_id AS db, COUNT(DISTINCT a.sha256) AS n, \
-             MIN(a.recorded_at) AS first_at, MAX(b.recorded_at) AS last_at \
-             FROM evidence_items a JOIN evidence_items b \
-             ON b.sha256 = a.sha256 AND b.device_id > a.device_id \
-             WHERE a.sha256 IS NOT NULL AND a.size > 0 \
-             AND a.case_id IN ({list}) AND b.case_id IN ({list}) \
-             GROUP BY a.device_id, b.device_id"
-        )))
-        .fetch_all(&mut **tx)
-        .await?;
-        let mut shared: Vec<(String, String, Evidence)> = Vec::new();
-        for r in &rows {
-            let (da, db): (i64, i64) = (r.try_get("da")?, r.try_get("db")?);
-            if !devices.contains(&da) || !devices.contains(&db) {
-                continue;
-            }
-            let n: i64 = r.try_get("n")?;
-            let first =
-                parse_ts(r.try_get::<Option<String>, _>("first_at")?.as_deref()).unwrap_or(as_of);
-            let last = parse_ts(r.try_get::<Option<String>, _>("last_at")?.as_deref())
-                .unwrap_or(first)
-                .max(first);
-            shared.push((
-                format!("device:{da}"),
-                format!("device:{db}"),
-                Evidence::new(n.max(0) as u64, first, last),
-            ));
-        }
+        let shared = self.shared_media(tx, &list, &holder, as_of).await?;
+        let holds = self
+            .held_series(tx, p, &list, &holder, as_of, &mut b)
+            .await?;
 
         // Link candidates between visible persons.
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -834,10 +815,8 @@ impl Store {
         ek(EdgeKind::OfferedFiles, offered, &mut b).map_err(graph_err)?;
         ek(EdgeKind::SentFiles, sent, &mut b).map_err(graph_err)?;
         ek(EdgeKind::CoPresence, co, &mut b).map_err(graph_err)?;
-        for (s, t, ev) in shared {
-            b.relate(&s, &t, EdgeKind::SharedMedia, ev)
-                .map_err(graph_err)?;
-        }
+        ek(EdgeKind::SharedMedia, shared, &mut b).map_err(graph_err)?;
+        ek(EdgeKind::Holds, holds, &mut b).map_err(graph_err)?;
         for ((a, c), acc) in same_as {
             b.same_as(&a, &c, SameAsStatus::Accepted, 1.0, acc.ev())
                 .map_err(graph_err)?;
@@ -863,6 +842,261 @@ impl Store {
                 .collect(),
             ..empty
         })
+    }
+}
+
+impl Store {
+    /// `shared_media` edges: for every SHA-256 found on two or more visible
+    /// devices of the scope (empty files excluded: they prove nothing), one
+    /// observation between each pair of distinct *holders* — the persons
+    /// the devices were seized from when known, else the devices. Count =
+    /// distinct hashes in common; the time of one observation is when the
+    /// later of the two copies was recorded, i.e. when the coincidence
+    /// became known.
+    ///
+    /// Why fold onto persons instead of keeping device edges beside person
+    /// edges: the same hashes would then be counted twice wherever devices
+    /// are folded into their persons (the person view, the key-players
+    /// report), and a person with two devices would have the distinct-hash
+    /// count of each device pair summed. The devices stay in the graph,
+    /// attached to their persons by `uses`; which device held which file is
+    /// in the scan records.
+    ///
+    /// One query returns only the (device, hash) rows of hashes held by more
+    /// than one device, so the work is proportional to the shared files,
+    /// not to everything scanned.
+    async fn shared_media(
+        &self,
+        tx: &mut Tx,
+        list: &str,
+        holder: &HashMap<i64, String>,
+        as_of: OffsetDateTime,
+    ) -> Result<BTreeMap<(String, String), Acc>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT e.device_id, e.sha256, MIN(e.recorded_at) AS first_at \
+             FROM evidence_items e WHERE e.case_id IN ({list}) \
+             AND e.sha256 IS NOT NULL AND e.size > 0 AND e.sha256 IN (\
+               SELECT sha256 FROM evidence_items WHERE case_id IN ({list}) \
+               AND sha256 IS NOT NULL AND size > 0 \
+               GROUP BY sha256 HAVING COUNT(DISTINCT device_id) > 1) \
+             GROUP BY e.device_id, e.sha256 ORDER BY e.sha256, e.device_id"
+        )))
+        .fetch_all(&mut **tx)
+        .await?;
+        let mut shared: BTreeMap<(String, String), Acc> = BTreeMap::new();
+        // Holders of the current hash, with when each first recorded it.
+        let mut cur: Option<String> = None;
+        let mut holders: BTreeMap<&str, OffsetDateTime> = BTreeMap::new();
+        let flush = |holders: &mut BTreeMap<&str, OffsetDateTime>,
+                     shared: &mut BTreeMap<(String, String), Acc>| {
+            let hs: Vec<(&str, OffsetDateTime)> = holders.iter().map(|(k, t)| (*k, *t)).collect();
+            for (i, (a, ta)) in hs.iter().enumerate() {
+                for (c, tc) in &hs[i + 1..] {
+                    // BTreeMap order: a < c, the model's order for symmetric kinds.
+                    let t = (*ta).max(*tc);
+                    match shared.get_mut(&((*a).to_owned(), (*c).to_owned())) {
+                        Some(x) => x.add(t),
+                        None => {
+                            shared.insert(((*a).to_owned(), (*c).to_owned()), Acc::new(t));
+                        }
+                    }
+                }
+            }
+            holders.clear();
+        };
+        for r in &rows {
+            let device: i64 = r.try_get("device_id")?;
+            let Some(h) = holder.get(&device) else {
+                continue;
+            };
+            let sha: String = r.try_get("sha256")?;
+            if cur.as_deref() != Some(sha.as_str()) {
+                flush(&mut holders, &mut shared);
+                cur = Some(sha);
+            }
+            let t =
+                parse_ts(r.try_get::<Option<String>, _>("first_at")?.as_deref()).unwrap_or(as_of);
+            holders
+                .entry(h.as_str())
+                .and_modify(|x| *x = (*x).min(t))
+                .or_insert(t);
+        }
+        flush(&mut holders, &mut shared);
+        Ok(shared)
+    }
+
+    /// Media-series nodes and `holds` edges (holder → series, count = files
+    /// of the series). Only hashes and match metadata are read.
+    ///
+    /// * Known series: the `Series` field of the caller's agency's hash-set
+    ///   entries that the scope's files matched (stored scan matches, exact
+    ///   or near-duplicate), the same facts the triage summary lists. One
+    ///   node per series name (`series:known:<lower-case name>`), whichever set
+    ///   named it, so two seizures holding "the same series" meet at it.
+    /// * Unknown series: images that matched nothing, grouped by PDQ at the
+    ///   triage radius across all devices of the scope. Only groups found on
+    ///   two or more devices become nodes: a group on one device (a holiday
+    ///   album) says nothing about the network, and there are many. The key
+    ///   is the group's smallest evidence id, stable while the scans are.
+    ///
+    /// The holder is the device's person when known (see
+    /// [`Store::shared_media`] for why edges are folded onto persons).
+    async fn held_series(
+        &self,
+        tx: &mut Tx,
+        p: &Principal,
+        list: &str,
+        holder: &HashMap<i64, String>,
+        as_of: OffsetDateTime,
+        b: &mut GraphBuilder,
+    ) -> Result<BTreeMap<(String, String), Acc>, StoreError> {
+        let mut holds: BTreeMap<(String, String), Acc> = BTreeMap::new();
+        let add = |holds: &mut BTreeMap<(String, String), Acc>,
+                   who: &str,
+                   series: &str,
+                   n: u64,
+                   first: OffsetDateTime,
+                   last: OffsetDateTime| {
+            let k = (who.to_owned(), series.to_owned());
+            match holds.get_mut(&k) {
+                Some(x) => {
+                    x.count += n;
+                    x.first = x.first.min(first);
+                    x.last = x.last.max(last);
+                }
+                None => {
+                    holds.insert(
+                        k,
+                        Acc {
+                            count: n,
+                            first,
+                            last,
+                        },
+                    );
+                }
+            }
+        };
+
+        // Known series, from the stored matches against our own sets.
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT e.device_id, h.series, COUNT(DISTINCT e.id) AS n, \
+             MIN(e.recorded_at) AS first_at, MAX(e.recorded_at) AS last_at \
+             FROM scan_matches m JOIN evidence_items e ON e.id = m.evidence_id \
+             JOIN hash_entries h ON h.id = m.entry_id JOIN hash_sets s ON s.id = m.set_id \
+             WHERE e.case_id IN ({list}) AND s.agency_id = $1 AND h.series IS NOT NULL \
+             GROUP BY e.device_id, h.series ORDER BY e.device_id, h.series"
+        )))
+        .bind(p.agency_id)
+        .fetch_all(&mut **tx)
+        .await?;
+        for r in &rows {
+            let device: i64 = r.try_get("device_id")?;
+            let Some(who) = holder.get(&device) else {
+                continue;
+            };
+            let name: String = r.try_get("series")?;
+            let name = name.trim();
+            if name.is_empty() {
+                continue;
+            }
+            let key = format!("series:known:{}", name.to_lowercase());
+            b.node(&key, NodeKind::MediaSeries, name)
+                .map_err(graph_err)?;
+            b.attr(&key, "series_source", AttrValue::Text("hash set".into()))
+                .map_err(graph_err)?;
+            let n: i64 = r.try_get("n")?;
+            let first =
+                parse_ts(r.try_get::<Option<String>, _>("first_at")?.as_deref()).unwrap_or(as_of);
+            let last = parse_ts(r.try_get::<Option<String>, _>("last_at")?.as_deref())
+                .unwrap_or(first)
+                .max(first);
+            add(&mut holds, who, &key, n.max(0) as u64, first, last);
+        }
+
+        // Unknown series across devices: images none of our sets matched.
+        // (Two plain queries rather than NOT EXISTS: scan_matches has no
+        // index on the evidence id, so a correlated subquery would scan it
+        // once per image.)
+        let matched: HashSet<i64> = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT DISTINCT m.evidence_id FROM scan_matches m \
+             JOIN hash_sets s ON s.id = m.set_id JOIN evidence_items e ON e.id = m.evidence_id \
+             WHERE e.case_id IN ({list}) AND s.agency_id = $1"
+        )))
+        .bind(p.agency_id)
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(|r| r.try_get::<i64, _>("evidence_id"))
+        .collect::<Result<_, _>>()?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT id, device_id, pdq, recorded_at FROM evidence_items \
+             WHERE case_id IN ({list}) AND pdq IS NOT NULL ORDER BY id"
+        )))
+        .fetch_all(&mut **tx)
+        .await?;
+        let mut items: Vec<(i64, vigil_domain::PdqHash)> = Vec::new();
+        let mut facts: HashMap<i64, (i64, OffsetDateTime)> = HashMap::new();
+        for r in &rows {
+            let device: i64 = r.try_get("device_id")?;
+            if !holder.contains_key(&device) {
+                continue;
+            }
+            let id: i64 = r.try_get("id")?;
+            if matched.contains(&id) {
+                continue;
+            }
+            let hex: String = r.try_get("pdq")?;
+            // A malformed stored hash is skipped, as the triage does.
+            let Ok(h) = vigil_domain::PdqHash::from_hex(&hex) else {
+                continue;
+            };
+            let t = parse_ts(Some(&r.try_get::<String, _>("recorded_at")?)).unwrap_or(as_of);
+            items.push((id, h));
+            facts.insert(id, (device, t));
+        }
+        if items.is_empty() {
+            return Ok(holds);
+        }
+        let radius = crate::hashsets::DEFAULT_SERIES_RADIUS;
+        let clusters =
+            tokio::task::spawn_blocking(move || vigil_pdqindex::cluster_series(&items, radius))
+                .await
+                .map_err(|e| StoreError::Config(format!("series clustering: {e}")))?
+                .map_err(|e| StoreError::Config(format!("series clustering: {e}")))?;
+        for c in clusters.iter().filter(|c| c.len() >= 2) {
+            // holder → (files, first, last) within this group
+            let mut per: BTreeMap<&str, (u64, OffsetDateTime, OffsetDateTime)> = BTreeMap::new();
+            let mut devs: BTreeSet<i64> = BTreeSet::new();
+            for id in &c.members {
+                let Some(&(device, t)) = facts.get(id) else {
+                    continue;
+                };
+                let Some(who) = holder.get(&device) else {
+                    continue;
+                };
+                devs.insert(device);
+                let e = per.entry(who.as_str()).or_insert((0, t, t));
+                e.0 += 1;
+                e.1 = e.1.min(t);
+                e.2 = e.2.max(t);
+            }
+            if devs.len() < 2 {
+                continue;
+            }
+            let Some(first_id) = c.members.iter().min() else {
+                continue;
+            };
+            let key = format!("series:unknown:{first_id}");
+            let label = format!("unknown series {first_id} ({} images)", c.len());
+            b.node(&key, NodeKind::MediaSeries, &label)
+                .map_err(graph_err)?;
+            b.attr(&key, "series_source", AttrValue::Text("unknown".into()))
+                .map_err(graph_err)?;
+            for (who, (n, first, last)) in per {
+                add(&mut holds, who, &key, n, first, last);
+            }
+        }
+        Ok(holds)
     }
 }
 

@@ -9,6 +9,7 @@ mod audit;
 mod auth;
 mod chat;
 mod common;
+mod graph;
 mod hashsets;
 mod links;
 mod share;

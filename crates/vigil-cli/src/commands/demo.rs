@@ -408,8 +408,9 @@ async fn pipelines(a: &Instance<'_>, b: &Instance<'_>, m: &Manifest, work: &Path
     let members: [(i64, &[&str]); 5] = [
         (room_one, &[ANALYST, LIAISON]),
         (room_two, &[ANALYST, LIAISON]),
-        (tower, &[EXAMINER, LIAISON]),
-        (laptop, &[EXAMINER, LIAISON]),
+        // the analyst maps the network, seized devices included
+        (tower, &[EXAMINER, LIAISON, ANALYST]),
+        (laptop, &[EXAMINER, LIAISON, ANALYST]),
         (leads, &[ANALYST, LIAISON]),
     ];
     for (id, users) in members {
@@ -538,6 +539,26 @@ async fn pipelines(a: &Instance<'_>, b: &Instance<'_>, m: &Manifest, work: &Path
     a.step("scanning the seized folders");
     let mut scans = Vec::new();
     for (dev, case_id) in m.devices.iter().zip([tower, laptop]) {
+        // The person it was seized from, recorded in the seizure's case, so
+        // the graph names who holds what the devices share.
+        let owner = id_of(
+            &a.run(
+                INV,
+                cli(argv![
+                    "person",
+                    "add",
+                    "--case",
+                    case_id.to_string(),
+                    "--role",
+                    "suspect",
+                    "--label",
+                    &dev.owner,
+                    "--source",
+                    "seizure record"
+                ])?,
+            )
+            .await?,
+        )?;
         let docs = a
             .all(
                 EXAMINER,
@@ -547,7 +568,9 @@ async fn pipelines(a: &Instance<'_>, b: &Instance<'_>, m: &Manifest, work: &Path
                     "--case",
                     case_id.to_string(),
                     "--device",
-                    &dev.label
+                    &dev.label,
+                    "--person",
+                    owner.to_string()
                 ])?,
             )
             .await?;
@@ -937,12 +960,22 @@ async fn step_graph(a: &Instance<'_>, operation: &str) -> Result<Option<Value>> 
     let top_distributor = report["distributors_by_files"]
         .get(0)
         .map(|d| json!({"player": label(&d["player"]), "files_supplied": d["files_supplied"]}));
+    // Forensic evidence of supply: the persons whose seized devices hold
+    // the same files, with how many.
+    let shared_media: Vec<Value> = report["distributors_by_shared_media"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|d| json!({"player": label(&d["player"]), "hashes": d["shared_media_hashes"]}))
+        .collect();
     Ok(Some(json!({
         "nodes": v["nodes"],
         "edges": v["edges"],
         "top_player": report["ranking"].get(0).map(|r| label(&r["player"])),
         "administrators": administrators,
         "top_distributor": top_distributor,
+        "shared_media": shared_media,
     })))
 }
 

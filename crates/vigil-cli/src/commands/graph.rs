@@ -385,6 +385,20 @@ fn print_key_players(o: &KeyPlayersOut) {
             })
             .collect(),
     );
+    println!("\nMedia on other persons' seized devices");
+    table(
+        &["player", "shared hashes", "supplied"],
+        r.distributors_by_shared_media
+            .iter()
+            .map(|d| {
+                vec![
+                    who(&d.player),
+                    d.shared_media_hashes.to_string(),
+                    d.files_supplied.to_string(),
+                ]
+            })
+            .collect(),
+    );
     println!("\nBrokers");
     table(
         &["player", "betweenness", "communities bridged"],
