@@ -113,7 +113,7 @@ pub fn hash_image_bytes(bytes: &[u8], limits: &DecodeLimits) -> Result<PdqOutput
             (d.sampled, d.width, d.height, d.exif_orientation)
         }
     };
-    Ok(finish(&sampled, width, height, exif_orientation))
+    Ok(finish(sampled, width, height, exif_orientation))
 }
 
 /// Hashes many encoded images on the rayon pool (both cores on the
@@ -163,17 +163,18 @@ fn hash_pixels(width: u32, height: u32, px: &[u8], channels: usize) -> Result<Pd
     }
     let plan = raster::SamplePlan::new(width as usize, height as usize);
     let sampled = raster::Sampled::from_full(&plan, px, width as usize, channels);
-    Ok(finish(&sampled, width, height, None))
+    Ok(finish(sampled, width, height, None))
 }
 
 fn finish(
-    sampled: &raster::Sampled,
+    sampled: raster::Sampled,
     width: u32,
     height: u32,
     exif_orientation: Option<u8>,
 ) -> PdqOutput {
-    let mut luma = sampled.luma();
-    let h = core::hash_float_luma(&mut luma, sampled.height, sampled.width);
+    let (rows, cols) = (sampled.height, sampled.width);
+    let mut luma = sampled.into_luma();
+    let h = core::hash_float_luma(&mut luma, rows, cols);
     PdqOutput {
         hash: h.hash,
         quality: h.quality,

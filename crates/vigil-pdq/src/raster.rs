@@ -51,15 +51,45 @@ impl SamplePlan {
 
 /// 8-bit pixels after the pre-resize: 1 channel (grey) or 3 (RGB),
 /// interleaved, row-major.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Sampled {
     pub width: usize,
     pub height: usize,
     pub channels: usize,
     pub data: Vec<u8>,
+    /// The float luma, when the decoder computed it directly instead of
+    /// `data` (the JPEG hashing route); empty otherwise.
+    pub luma: Vec<f32>,
 }
 
 impl Sampled {
+    /// Pixels only; the luma is computed from them on demand.
+    pub fn pixels(width: usize, height: usize, channels: usize, data: Vec<u8>) -> Sampled {
+        Sampled {
+            width,
+            height,
+            channels,
+            data,
+            luma: Vec::new(),
+        }
+    }
+
+    /// Same size and bit-identical float luma: what the hash sees.
+    #[cfg(test)]
+    pub fn same_luma(&self, other: &Sampled) -> bool {
+        let bits = |s: &Sampled| s.luma().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        (self.width, self.height) == (other.width, other.height) && bits(self) == bits(other)
+    }
+
+    /// The float luma, taking the precomputed plane when there is one.
+    pub fn into_luma(self) -> Vec<f32> {
+        if self.luma.is_empty() {
+            self.luma()
+        } else {
+            self.luma
+        }
+    }
+
     /// Samples a full interleaved buffer through `plan`.
     pub fn from_full(plan: &SamplePlan, src: &[u8], src_width: usize, channels: usize) -> Sampled {
         let (w, h) = (plan.out_width(), plan.out_height());
@@ -68,18 +98,16 @@ impl Sampled {
             let row = &src[y as usize * src_width * channels..][..src_width * channels];
             sample_row(row, &plan.xs, channels, &mut data);
         }
-        Sampled {
-            width: w,
-            height: h,
-            channels,
-            data,
-        }
+        Sampled::pixels(w, h, channels, data)
     }
 
     /// The reference's float luma: `0.299f*R + 0.587f*G + 0.114f*B` left to
     /// right for colour; the value itself for grey (which is *not* the
     /// colour formula with R=G=B: that is off by one ulp for some values).
     pub fn luma(&self) -> Vec<f32> {
+        if !self.luma.is_empty() {
+            return self.luma.clone();
+        }
         let mut out = vec![0f32; self.width * self.height];
         match self.channels {
             1 => {
@@ -144,19 +172,9 @@ mod tests {
 
     #[test]
     fn grey_luma_is_the_value_itself() {
-        let s = Sampled {
-            width: 2,
-            height: 1,
-            channels: 1,
-            data: vec![0, 255],
-        };
+        let s = Sampled::pixels(2, 1, 1, vec![0, 255]);
         assert_eq!(s.luma(), vec![0.0, 255.0]);
-        let c = Sampled {
-            width: 1,
-            height: 1,
-            channels: 3,
-            data: vec![10, 20, 30],
-        };
+        let c = Sampled::pixels(1, 1, 3, vec![10, 20, 30]);
         assert_eq!(
             c.luma(),
             vec![0.299f32 * 10.0 + 0.587f32 * 20.0 + 0.114f32 * 30.0]
