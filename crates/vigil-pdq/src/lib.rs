@@ -231,8 +231,27 @@ pub mod bench_support {
         Ok(jpeg::decode_with(bytes, limits.max_pixels, mode)?.map(|r| Sample(r.0)))
     }
 
-    pub fn luma(s: &Sample) -> Vec<f32> {
-        s.0.luma()
+    /// The float luma (already computed by the decoder for colour JPEGs).
+    pub fn luma(s: Sample) -> Vec<f32> {
+        s.0.into_luma()
+    }
+
+    /// JPEG only, to float luma by one route (`None` when the file takes
+    /// libjpeg's full decode): `fused` is the hashing route (upsampling,
+    /// colour and luma in one AVX2 pass, no RGB plane); otherwise the same
+    /// decoder produces RGB bytes and the luma is computed from them, as
+    /// before the fusion.
+    pub fn decode_jpeg_luma(
+        bytes: &[u8],
+        limits: &DecodeLimits,
+        fused: bool,
+    ) -> Result<Option<Vec<f32>>, PdqError> {
+        let mode = if fused {
+            jpeg::Mode::Hash
+        } else {
+            jpeg::Mode::Coefficients { baseline: true }
+        };
+        Ok(jpeg::decode_with(bytes, limits.max_pixels, mode)?.map(|r| r.0.into_luma()))
     }
 
     pub fn filter(luma: &mut [f32], rows: usize, cols: usize) -> [[f32; 64]; 64] {
