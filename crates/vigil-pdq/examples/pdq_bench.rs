@@ -179,8 +179,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let y = bench_support::decode_jpeg_luma(f, &limits, false);
         let c = thread_cpu();
         if let (Ok(Some(x)), Ok(Some(y))) = (x, y) {
-            let same = x.iter().zip(&y).all(|(p, q)| p.to_bits() == q.to_bits());
-            if !same || x.len() != y.len() {
+            let same = (x.rows, x.cols) == (y.rows, y.cols)
+                && (0..x.rows)
+                    .all(|r| (0..x.cols).all(|c| x.at(r, c).to_bits() == y.at(r, c).to_bits()));
+            if !same {
                 return Err("fused luma differs from RGB-then-luma".into());
             }
             both += 1;

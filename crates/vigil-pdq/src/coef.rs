@@ -20,6 +20,7 @@
 use mozjpeg_sys as sys;
 
 use crate::core::{LUMA_B, LUMA_G, LUMA_R};
+use crate::jarosz::transpose_strip;
 use crate::raster::{SamplePlan, Sampled};
 
 /// Component geometry the reconstruction needs, copied out of libjpeg.
@@ -674,7 +675,10 @@ impl<'a> Sampler<'a> {
         } else {
             vec![0u8; w * h * 3]
         };
+        // Luma is emitted transposed (the filter's first step would
+        // transpose it), through an 8-row strip that stays in L1.
         let mut out_luma = if luma { vec![0f32; w * h] } else { Vec::new() };
+        let mut strip = if luma { vec![0f32; 8 * w] } else { Vec::new() };
         let ch = c.height;
         for (k, &yy) in plan.ys.iter().enumerate() {
             let yy = yy as usize;
@@ -704,7 +708,7 @@ impl<'a> Sampler<'a> {
             #[cfg(not(target_arch = "x86_64"))]
             ycc_row_scalar(&src, &taps, fh, fv, &mut bufs);
             if luma {
-                let o = &mut out_luma[k * w..(k + 1) * w];
+                let o = &mut strip[(k % 8) * w..(k % 8 + 1) * w];
                 #[cfg(target_arch = "x86_64")]
                 if avx2 {
                     // SAFETY: AVX2 is present (runtime check).
@@ -714,12 +718,17 @@ impl<'a> Sampler<'a> {
                 }
                 #[cfg(not(target_arch = "x86_64"))]
                 luma_row_scalar(&tables, &bufs, o);
+                if k % 8 == 7 || k + 1 == h {
+                    let r0 = k - k % 8;
+                    transpose_strip(&strip, k - r0 + 1, w, r0, h, &mut out_luma);
+                }
             } else {
                 rgb_row(&tables, &bufs, &mut data[k * w * 3..(k + 1) * w * 3]);
             }
         }
         let mut s = Sampled::pixels(w, h, 3, data);
         s.luma = out_luma;
+        s.luma_transposed = luma;
         s
     }
 }

@@ -173,8 +173,10 @@ fn finish(
     exif_orientation: Option<u8>,
 ) -> PdqOutput {
     let (rows, cols) = (sampled.height, sampled.width);
-    let mut luma = sampled.into_luma();
-    let h = core::hash_float_luma(&mut luma, rows, cols);
+    let h = match sampled.into_hash_input() {
+        (mut lt, true) => core::hash_float_luma_transposed(&mut lt, rows, cols),
+        (mut luma, false) => core::hash_float_luma(&mut luma, rows, cols),
+    };
     PdqOutput {
         hash: h.hash,
         quality: h.quality,
@@ -236,22 +238,53 @@ pub mod bench_support {
         s.0.into_luma()
     }
 
+    /// A luma plane as the hash consumes it.
+    pub struct JpegLuma {
+        pub luma: Vec<f32>,
+        pub rows: usize,
+        pub cols: usize,
+        /// `luma[c * rows + r]` instead of `luma[r * cols + c]`.
+        pub transposed: bool,
+    }
+
+    impl JpegLuma {
+        /// Value at row `r`, column `c`, whatever the layout.
+        pub fn at(&self, r: usize, c: usize) -> f32 {
+            if self.transposed {
+                self.luma[c * self.rows + r]
+            } else {
+                self.luma[r * self.cols + c]
+            }
+        }
+    }
+
     /// JPEG only, to float luma by one route (`None` when the file takes
     /// libjpeg's full decode): `fused` is the hashing route (upsampling,
     /// colour and luma in one AVX2 pass, no RGB plane); otherwise the same
     /// decoder produces RGB bytes and the luma is computed from them, as
-    /// before the fusion.
+    /// before the fusion. The fused plane comes back transposed, as the
+    /// hash takes it.
     pub fn decode_jpeg_luma(
         bytes: &[u8],
         limits: &DecodeLimits,
         fused: bool,
-    ) -> Result<Option<Vec<f32>>, PdqError> {
+    ) -> Result<Option<JpegLuma>, PdqError> {
         let mode = if fused {
             jpeg::Mode::Hash
         } else {
             jpeg::Mode::Coefficients { baseline: true }
         };
-        Ok(jpeg::decode_with(bytes, limits.max_pixels, mode)?.map(|r| r.0.into_luma()))
+        // In the layout the hash consumes (transposed on the fused route).
+        Ok(jpeg::decode_with(bytes, limits.max_pixels, mode)?.map(|r| {
+            let (rows, cols) = (r.0.height, r.0.width);
+            let (luma, transposed) = r.0.into_hash_input();
+            JpegLuma {
+                luma,
+                rows,
+                cols,
+                transposed,
+            }
+        }))
     }
 
     pub fn filter(luma: &mut [f32], rows: usize, cols: usize) -> [[f32; 64]; 64] {

@@ -60,6 +60,9 @@ pub(crate) struct Sampled {
     /// The float luma, when the decoder computed it directly instead of
     /// `data` (the JPEG hashing route); empty otherwise.
     pub luma: Vec<f32>,
+    /// `luma` is stored transposed (`luma[c * height + r]`), which is how
+    /// the filter wants it.
+    pub luma_transposed: bool,
 }
 
 impl Sampled {
@@ -71,6 +74,7 @@ impl Sampled {
             channels,
             data,
             luma: Vec::new(),
+            luma_transposed: false,
         }
     }
 
@@ -81,12 +85,23 @@ impl Sampled {
         (self.width, self.height) == (other.width, other.height) && bits(self) == bits(other)
     }
 
-    /// The float luma, taking the precomputed plane when there is one.
+    /// The float luma, row-major, taking the precomputed plane when there
+    /// is one.
     pub fn into_luma(self) -> Vec<f32> {
-        if self.luma.is_empty() {
+        if self.luma.is_empty() || self.luma_transposed {
             self.luma()
         } else {
             self.luma
+        }
+    }
+
+    /// The float luma in whichever layout it is (no copy) and whether it
+    /// is transposed.
+    pub fn into_hash_input(self) -> (Vec<f32>, bool) {
+        if self.luma.is_empty() {
+            (self.luma(), false)
+        } else {
+            (self.luma, self.luma_transposed)
         }
     }
 
@@ -106,7 +121,17 @@ impl Sampled {
     /// colour formula with R=G=B: that is off by one ulp for some values).
     pub fn luma(&self) -> Vec<f32> {
         if !self.luma.is_empty() {
-            return self.luma.clone();
+            if !self.luma_transposed {
+                return self.luma.clone();
+            }
+            let (w, h) = (self.width, self.height);
+            let mut out = vec![0f32; w * h];
+            for (r, row) in out.chunks_exact_mut(w.max(1)).enumerate() {
+                for (c, v) in row.iter_mut().enumerate() {
+                    *v = self.luma[c * h + r];
+                }
+            }
+            return out;
         }
         let mut out = vec![0f32; self.width * self.height];
         match self.channels {
