@@ -103,10 +103,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             continue;
         };
         let b = thread_cpu();
-        let (rows, cols) = s.dims();
         let mut luma = bench_support::luma(s);
         let c = thread_cpu();
-        let dec = bench_support::filter(&mut luma, rows, cols);
+        let dec = bench_support::filter(&mut luma);
         let d = thread_cpu();
         std::hint::black_box(bench_support::dct_and_bits(&dec));
         let e = thread_cpu();

@@ -233,9 +233,17 @@ pub mod bench_support {
         Ok(jpeg::decode_with(bytes, limits.max_pixels, mode)?.map(|r| Sample(r.0)))
     }
 
-    /// The float luma (already computed by the decoder for colour JPEGs).
-    pub fn luma(s: Sample) -> Vec<f32> {
-        s.0.into_luma()
+    /// The float luma as the hash takes it (already computed, and
+    /// transposed, by the decoder for colour JPEGs).
+    pub fn luma(s: Sample) -> JpegLuma {
+        let (rows, cols) = (s.0.height, s.0.width);
+        let (luma, transposed) = s.0.into_hash_input();
+        JpegLuma {
+            luma,
+            rows,
+            cols,
+            transposed,
+        }
     }
 
     /// A luma plane as the hash consumes it.
@@ -287,8 +295,13 @@ pub mod bench_support {
         }))
     }
 
-    pub fn filter(luma: &mut [f32], rows: usize, cols: usize) -> [[f32; 64]; 64] {
-        jarosz::filter_and_decimate(luma, rows, cols)
+    pub fn filter(l: &mut JpegLuma) -> [[f32; 64]; 64] {
+        if l.transposed {
+            let mut scratch = vec![0f32; l.rows * l.cols];
+            jarosz::filter_and_decimate_transposed(&mut l.luma, &mut scratch, l.rows, l.cols)
+        } else {
+            jarosz::filter_and_decimate(&mut l.luma, l.rows, l.cols)
+        }
     }
 
     /// Quality, DCT, medians and bits from a 64x64 plane.

@@ -85,16 +85,6 @@ impl Sampled {
         (self.width, self.height) == (other.width, other.height) && bits(self) == bits(other)
     }
 
-    /// The float luma, row-major, taking the precomputed plane when there
-    /// is one.
-    pub fn into_luma(self) -> Vec<f32> {
-        if self.luma.is_empty() || self.luma_transposed {
-            self.luma()
-        } else {
-            self.luma
-        }
-    }
-
     /// The float luma in whichever layout it is (no copy) and whether it
     /// is transposed.
     pub fn into_hash_input(self) -> (Vec<f32>, bool) {
