@@ -33,7 +33,11 @@
 //! decodes the file as if it had never been tried. Otherwise libjpeg
 //! entropy-decodes to DCT coefficients (`jpeg_read_coefficients`). Either
 //! way `coef` rebuilds only the pixels the 512x512 sample reads, with
-//! libjpeg's exact integer IDCT, fancy upsampling and colour tables.
+//! libjpeg's exact integer IDCT, fancy upsampling and colour tables. When
+//! hashing, upsampling, colour conversion and the float luma are one pass
+//! (AVX2 when the CPU has it, tested bit-equal to the scalar path) that
+//! writes the luma already transposed, as the filter's first pass wants it;
+//! no RGB plane is made.
 //! Layouts it does not reproduce (CMYK, exotic sampling factors, progressive
 //! files that libjpeg would block-smooth) go through libjpeg's full decode
 //! instead. All paths are tested against libjpeg's own output (pixels, and
