@@ -19,6 +19,8 @@
 
 use mozjpeg_sys as sys;
 
+use crate::core::{LUMA_B, LUMA_G, LUMA_R};
+use crate::jarosz::transpose_strip;
 use crate::raster::{SamplePlan, Sampled};
 
 /// Component geometry the reconstruction needs, copied out of libjpeg.
@@ -79,10 +81,21 @@ struct PlaneRows {
 
 const NO_SLOT: u32 = u32::MAX;
 
+/// Spare bytes after the last plane row: the AVX2 sampler gathers 32-bit
+/// words at byte offsets, so the word at the last column reads 3 bytes on.
+const GATHER_PAD: usize = 4;
+
 impl PlaneRows {
     fn row(&self, r: usize) -> &[u8] {
         let s = self.slot[r] as usize;
         &self.data[s * self.stride..(s + 1) * self.stride]
+    }
+
+    /// Row `r` plus the [`GATHER_PAD`] bytes after it (the next row's or
+    /// the spare ones at the end).
+    fn padded_row(&self, r: usize) -> &[u8] {
+        let s = self.slot[r] as usize;
+        &self.data[s * self.stride..(s + 1) * self.stride + GATHER_PAD]
     }
 }
 
@@ -129,7 +142,7 @@ impl PlaneBuilder {
             plane: PlaneRows {
                 slot,
                 stride,
-                data: vec![0u8; n as usize * stride],
+                data: vec![0u8; n as usize * stride + GATHER_PAD],
             },
         }
     }
@@ -567,6 +580,7 @@ pub(crate) fn sample(
     qts: &[[i32; 64]],
     src: &mut [&mut dyn BlockRows],
     plan: &SamplePlan,
+    luma: bool,
 ) -> Sampled {
     let mut s = Sampler::new(layout, comps, qts, plan);
     for (i, (b, c)) in s.planes.iter_mut().zip(comps).enumerate() {
@@ -580,7 +594,7 @@ pub(crate) fn sample(
             }
         }
     }
-    s.finish()
+    s.finish(luma)
 }
 
 /// The sampled reconstruction, fed block by block (see [`PlaneBuilder`]).
@@ -628,18 +642,18 @@ impl<'a> Sampler<'a> {
         }
     }
 
-    /// Upsamples and converts colour at the sample points.
-    pub fn finish(self) -> Sampled {
+    /// Upsamples and converts colour at the sample points. With `luma`,
+    /// colour images come back as the reference's float luma only
+    /// ([`Sampled::luma`] filled, no RGB bytes): the hash needs nothing
+    /// else, and an interleaved RGB plane would be written only to be read
+    /// back once. Without it (tests, the benchmark's pixel routes) the RGB
+    /// bytes are produced as libjpeg would.
+    pub fn finish(self, luma: bool) -> Sampled {
         let plan = self.plan;
         let mut planes = self.planes.into_iter().map(|b| b.plane);
         let (w, h) = (plan.out_width(), plan.out_height());
         let Some(yplane) = planes.next() else {
-            return Sampled {
-                width: w,
-                height: h,
-                channels: 1,
-                data: vec![0; w * h],
-            };
+            return Sampled::pixels(w, h, 1, vec![0; w * h]);
         };
         let (Layout::Ycc { h: fh, v: fv }, Some(cb), Some(cr)) =
             (self.layout, planes.next(), planes.next())
@@ -649,26 +663,111 @@ impl<'a> Sampler<'a> {
                 let row = yplane.row(r as usize);
                 data.extend(plan.xs.iter().map(|&x| row[x as usize]));
             }
-            return Sampled {
-                width: w,
-                height: h,
-                channels: 1,
-                data,
-            };
+            return Sampled::pixels(w, h, 1, data);
         };
         let c = &self.comps[1];
         let tables = YccTables::new();
-        // Horizontal taps, identical for every row: nearest chroma column, its
-        // triangle neighbour and libjpeg's rounding bias for that output phase.
-        let cw = c.width;
-        let taps: Vec<(usize, usize, usize, u32)> = plan
-            .xs
-            .iter()
-            .map(|&x| {
-                let x = x as usize;
-                if fh == 1 {
-                    return (x, x, x, 0);
+        let taps = Taps::new(&plan.xs, fh, fv, c.width);
+        let avx2 = use_avx2();
+        let mut bufs = RowBufs::new(w, cb.stride);
+        let mut data = if luma {
+            Vec::new()
+        } else {
+            vec![0u8; w * h * 3]
+        };
+        // Luma is emitted transposed (the filter's first step would
+        // transpose it), through an 8-row strip that stays in L1.
+        let mut out_luma = if luma { vec![0f32; w * h] } else { Vec::new() };
+        let mut strip = if luma { vec![0f32; 8 * w] } else { Vec::new() };
+        let ch = c.height;
+        for (k, &yy) in plan.ys.iter().enumerate() {
+            let yy = yy as usize;
+            // Vertical: nearest chroma row and (for 2x) the neighbour row.
+            let cy = yy / fv;
+            let cy_n = match (fv, yy.is_multiple_of(2)) {
+                (1, _) => cy,
+                (_, true) => cy.saturating_sub(1),
+                (_, false) => (cy + 1).min(ch - 1),
+            };
+            let src = RowSrc {
+                y: yplane.padded_row(yy),
+                cb0: cb.padded_row(cy),
+                cb1: cb.padded_row(cy_n),
+                cr0: cr.padded_row(cy),
+                cr1: cr.padded_row(cy_n),
+            };
+            #[cfg(target_arch = "x86_64")]
+            if avx2 {
+                // SAFETY: AVX2 is present (runtime check); every tap index
+                // is below its plane's stride and the rows carry
+                // GATHER_PAD spare bytes (RowSrc's contract).
+                unsafe { ycc_avx2::ycc_row(&src, &taps, fh, fv, &mut bufs) };
+            } else {
+                ycc_row_scalar(&src, &taps, fh, fv, &mut bufs);
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            ycc_row_scalar(&src, &taps, fh, fv, &mut bufs);
+            if luma {
+                let o = &mut strip[(k % 8) * w..(k % 8 + 1) * w];
+                #[cfg(target_arch = "x86_64")]
+                if avx2 {
+                    // SAFETY: AVX2 is present (runtime check).
+                    unsafe { ycc_avx2::luma_row(&tables, &bufs, o) };
+                } else {
+                    luma_row_scalar(&tables, &bufs, o);
                 }
+                #[cfg(not(target_arch = "x86_64"))]
+                luma_row_scalar(&tables, &bufs, o);
+                if k % 8 == 7 || k + 1 == h {
+                    let r0 = k - k % 8;
+                    transpose_strip(&strip, k - r0 + 1, w, r0, h, &mut out_luma);
+                }
+            } else {
+                rgb_row(&tables, &bufs, &mut data[k * w * 3..(k + 1) * w * 3]);
+            }
+        }
+        let mut s = Sampled::pixels(w, h, 3, data);
+        s.luma = out_luma;
+        s.luma_transposed = luma;
+        s
+    }
+}
+
+fn use_avx2() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// Horizontal taps, identical for every output row: the luma column, the
+/// nearest chroma column, its triangle neighbour and libjpeg's rounding
+/// bias for that output phase. `i32` so the AVX2 path can load them as
+/// gather indices.
+pub(crate) struct Taps {
+    x: Vec<i32>,
+    j: Vec<i32>,
+    n: Vec<i32>,
+    bias: Vec<i32>,
+}
+
+impl Taps {
+    fn new(xs: &[u32], fh: usize, fv: usize, cw: usize) -> Self {
+        let mut t = Taps {
+            x: Vec::with_capacity(xs.len()),
+            j: Vec::with_capacity(xs.len()),
+            n: Vec::with_capacity(xs.len()),
+            bias: Vec::with_capacity(xs.len()),
+        };
+        for &x in xs {
+            let x = x as usize;
+            let (j, n, bias) = if fh == 1 {
+                (x, x, 0)
+            } else {
                 let j = x / 2;
                 let even = x.is_multiple_of(2);
                 let n = if even {
@@ -682,60 +781,253 @@ impl<'a> Sampler<'a> {
                     (_, true) => 8,
                     (_, false) => 7,
                 };
-                (x, j, n, bias)
-            })
-            .collect();
-        let mut data = vec![0u8; w * h * 3];
-        let ch = c.height;
-        for (&yy, out_row) in plan.ys.iter().zip(data.chunks_exact_mut(w * 3)) {
-            let yy = yy as usize;
-            let yrow = yplane.row(yy);
-            // Vertical: nearest chroma row and (for 2x) the neighbour row.
-            let cy = yy / fv;
-            let cy_n = match (fv, yy.is_multiple_of(2)) {
-                (1, _) => cy,
-                (_, true) => cy.saturating_sub(1),
-                (_, false) => (cy + 1).min(ch - 1),
+                (j, n, bias)
             };
-            let (cb0, cb1, cr0, cr1) = (cb.row(cy), cb.row(cy_n), cr.row(cy), cr.row(cy_n));
-            let px = out_row.chunks_exact_mut(3).zip(&taps);
-            match (fh, fv) {
-                (1, _) => {
-                    for (o, &(x, _, _, _)) in px {
-                        o.copy_from_slice(&tables.rgb(yrow[x], cb0[x], cr0[x]));
-                    }
-                }
-                (2, 1) => {
-                    let up = |p: &[u8], j: usize, n: usize, bias: u32| {
-                        ((3 * u32::from(p[j]) + u32::from(p[n]) + bias) >> 2) as u8
-                    };
-                    for (o, &(x, j, n, bias)) in px {
-                        o.copy_from_slice(&tables.rgb(
-                            yrow[x],
-                            up(cb0, j, n, bias),
-                            up(cr0, j, n, bias),
-                        ));
-                    }
-                }
-                _ => {
-                    let up = |p0: &[u8], p1: &[u8], j: usize, n: usize, bias: u32| {
-                        let sj = 3 * u32::from(p0[j]) + u32::from(p1[j]);
-                        let sn = 3 * u32::from(p0[n]) + u32::from(p1[n]);
-                        ((3 * sj + sn + bias) >> 4) as u8
-                    };
-                    for (o, &(x, j, n, bias)) in px {
-                        let vb = up(cb0, cb1, j, n, bias);
-                        let vr = up(cr0, cr1, j, n, bias);
-                        o.copy_from_slice(&tables.rgb(yrow[x], vb, vr));
-                    }
+            // Plane widths are far below 2^31 (max_pixels bounds them).
+            t.x.push(x as i32);
+            t.j.push(j as i32);
+            t.n.push(n as i32);
+            t.bias.push(bias);
+        }
+        t
+    }
+}
+
+/// The five source rows one output row reads. Each slice is a plane row
+/// plus [`GATHER_PAD`] bytes (see [`PlaneRows::padded_row`]).
+pub(crate) struct RowSrc<'a> {
+    y: &'a [u8],
+    cb0: &'a [u8],
+    cb1: &'a [u8],
+    cr0: &'a [u8],
+    cr1: &'a [u8],
+}
+
+/// One output row's Y, upsampled Cb and Cr (0..=255 each), plus the
+/// vertical chroma sums of the AVX2 path (one per chroma column).
+pub(crate) struct RowBufs {
+    y: Vec<i32>,
+    cb: Vec<i32>,
+    cr: Vec<i32>,
+    vcb: Vec<i32>,
+    vcr: Vec<i32>,
+}
+
+impl RowBufs {
+    fn new(w: usize, chroma_stride: usize) -> Self {
+        RowBufs {
+            y: vec![0; w],
+            cb: vec![0; w],
+            cr: vec![0; w],
+            vcb: vec![0; chroma_stride],
+            vcr: vec![0; chroma_stride],
+        }
+    }
+}
+
+/// libjpeg's h2v1/h2v2 fancy upsampling at the taps (the definition the
+/// AVX2 path is tested against).
+fn ycc_row_scalar(src: &RowSrc, t: &Taps, fh: usize, fv: usize, b: &mut RowBufs) {
+    let p = |row: &[u8], i: i32| i32::from(row[i as usize]);
+    for (i, &x) in t.x.iter().enumerate() {
+        b.y[i] = p(src.y, x);
+        let (j, n, bias) = (t.j[i], t.n[i], t.bias[i]);
+        let up = |r0: &[u8], r1: &[u8]| match (fh, fv) {
+            (1, _) => p(r0, x),
+            (2, 1) => (3 * p(r0, j) + p(r0, n) + bias) >> 2,
+            _ => {
+                let sj = 3 * p(r0, j) + p(r1, j);
+                let sn = 3 * p(r0, n) + p(r1, n);
+                (3 * sj + sn + bias) >> 4
+            }
+        };
+        b.cb[i] = up(src.cb0, src.cb1);
+        b.cr[i] = up(src.cr0, src.cr1);
+    }
+}
+
+fn rgb_row(tables: &YccTables, b: &RowBufs, out: &mut [u8]) {
+    for (i, o) in out.chunks_exact_mut(3).enumerate() {
+        o.copy_from_slice(&tables.rgb(b.y[i] as u8, b.cb[i] as u8, b.cr[i] as u8));
+    }
+}
+
+/// The reference's float luma of libjpeg's RGB, in [`Sampled::luma`]'s
+/// order of operations.
+#[inline(always)]
+fn luma_of(tables: &YccTables, y: i32, cb: i32, cr: i32) -> f32 {
+    let [r, g, bl] = tables.rgb(y as u8, cb as u8, cr as u8);
+    LUMA_R * f32::from(r) + LUMA_G * f32::from(g) + LUMA_B * f32::from(bl)
+}
+
+fn luma_row_scalar(tables: &YccTables, b: &RowBufs, out: &mut [f32]) {
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = luma_of(tables, b.y[i], b.cb[i], b.cr[i]);
+    }
+}
+
+/// libjpeg's `FIX(x)` at 16 fractional bits.
+fn fix16(x: f64) -> i32 {
+    (x * 65536.0 + 0.5) as i32
+}
+
+/// AVX2 versions of [`ycc_row_scalar`] and [`luma_row_scalar`].
+///
+/// Why this is exact: libjpeg's YCbCr tables are `(FIX(k) * (c - 128) +
+/// ONE_HALF) >> 16` (or the un-shifted products for green), whose products
+/// stay below 2^24, so 32-bit multiplies and arithmetic shifts give the same
+/// integers; the float luma is the same three IEEE single multiplies and two
+/// adds in the same order (no FMA).
+#[cfg(target_arch = "x86_64")]
+mod ycc_avx2 {
+    use super::*;
+    use std::arch::x86_64::*;
+
+    #[inline(always)]
+    unsafe fn load(v: &[i32], i: usize) -> __m256i {
+        debug_assert!(i + 8 <= v.len());
+        // SAFETY: i + 8 <= v.len() at every call site.
+        unsafe { _mm256_loadu_si256(v.as_ptr().add(i) as *const __m256i) }
+    }
+
+    #[inline(always)]
+    unsafe fn store(v: &mut [i32], i: usize, x: __m256i) {
+        debug_assert!(i + 8 <= v.len());
+        // SAFETY: as for load.
+        unsafe { _mm256_storeu_si256(v.as_mut_ptr().add(i) as *mut __m256i, x) }
+    }
+
+    /// Bytes of `row` at the 8 offsets `idx`, widened. Reads 4 bytes at
+    /// each offset, so needs `idx + 4 <= row.len()`.
+    #[inline(always)]
+    unsafe fn gather_u8(row: &[u8], idx: __m256i) -> __m256i {
+        // SAFETY: the caller's contract.
+        unsafe {
+            _mm256_and_si256(
+                _mm256_i32gather_epi32::<1>(row.as_ptr() as *const i32, idx),
+                _mm256_set1_epi32(0xFF),
+            )
+        }
+    }
+
+    /// # Safety
+    /// AVX2 present; every `t.x` below `src.y.len() - 3` and, for 1x
+    /// chroma, below `src.cb0.len() - 3`; for 2x chroma every `t.j`/`t.n`
+    /// below `b.vcb.len()`, which is a multiple of 8 and at most the chroma
+    /// rows' length.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn ycc_row(src: &RowSrc, t: &Taps, fh: usize, fv: usize, b: &mut RowBufs) {
+        let w = t.x.len();
+        let full = w / 8 * 8;
+        unsafe {
+            for i in (0..full).step_by(8) {
+                let x = load(&t.x, i);
+                store(&mut b.y, i, gather_u8(src.y, x));
+                if fh == 1 {
+                    store(&mut b.cb, i, gather_u8(src.cb0, x));
+                    store(&mut b.cr, i, gather_u8(src.cr0, x));
                 }
             }
+            if fh == 1 {
+                for i in full..w {
+                    let x = t.x[i] as usize;
+                    b.y[i] = i32::from(src.y[x]);
+                    b.cb[i] = i32::from(src.cb0[x]);
+                    b.cr[i] = i32::from(src.cr0[x]);
+                }
+                return;
+            }
+            for i in full..w {
+                b.y[i] = i32::from(src.y[t.x[i] as usize]);
+            }
+            // Vertical pass over the whole chroma row: 3*near + far (h2v2)
+            // or the row itself (h2v1).
+            let cw = b.vcb.len();
+            for (r0, r1, v) in [
+                (src.cb0, src.cb1, &mut b.vcb),
+                (src.cr0, src.cr1, &mut b.vcr),
+            ] {
+                for c in (0..cw).step_by(8) {
+                    let p0 = _mm256_cvtepu8_epi32(_mm_loadl_epi64(
+                        r0[c..c + 8].as_ptr() as *const __m128i
+                    ));
+                    let s = if fv == 1 {
+                        p0
+                    } else {
+                        let p1 = _mm256_cvtepu8_epi32(_mm_loadl_epi64(
+                            r1[c..c + 8].as_ptr() as *const __m128i
+                        ));
+                        _mm256_add_epi32(_mm256_add_epi32(p0, _mm256_slli_epi32::<1>(p0)), p1)
+                    };
+                    store(v, c, s);
+                }
+            }
+            let shift = _mm_cvtsi32_si128(if fv == 1 { 2 } else { 4 });
+            for i in (0..full).step_by(8) {
+                let (j, n, bias) = (load(&t.j, i), load(&t.n, i), load(&t.bias, i));
+                for (v, out) in [(&b.vcb, &mut b.cb), (&b.vcr, &mut b.cr)] {
+                    let sj = _mm256_i32gather_epi32::<4>(v.as_ptr(), j);
+                    let sn = _mm256_i32gather_epi32::<4>(v.as_ptr(), n);
+                    let s = _mm256_add_epi32(
+                        _mm256_add_epi32(_mm256_add_epi32(sj, _mm256_slli_epi32::<1>(sj)), sn),
+                        bias,
+                    );
+                    store(out, i, _mm256_srl_epi32(s, shift));
+                }
+            }
+            let sh = if fv == 1 { 2 } else { 4 };
+            for i in full..w {
+                let (j, n, bias) = (t.j[i] as usize, t.n[i] as usize, t.bias[i]);
+                b.cb[i] = (3 * b.vcb[j] + b.vcb[n] + bias) >> sh;
+                b.cr[i] = (3 * b.vcr[j] + b.vcr[n] + bias) >> sh;
+            }
         }
-        Sampled {
-            width: w,
-            height: h,
-            channels: 3,
-            data,
+    }
+
+    /// # Safety
+    /// AVX2 present; `out.len() <= b.y.len()`.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn luma_row(tables: &YccTables, b: &RowBufs, out: &mut [f32]) {
+        let w = out.len();
+        let full = w / 8 * 8;
+        let c128 = _mm256_set1_epi32(128);
+        let half = _mm256_set1_epi32(1 << 15);
+        let k_r = _mm256_set1_epi32(fix16(1.40200));
+        let k_b = _mm256_set1_epi32(fix16(1.77200));
+        let k_gr = _mm256_set1_epi32(-fix16(0.71414));
+        let k_gb = _mm256_set1_epi32(-fix16(0.34414));
+        let (zero, max) = (_mm256_setzero_si256(), _mm256_set1_epi32(255));
+        let clamp = |v| _mm256_min_epi32(_mm256_max_epi32(v, zero), max);
+        let (lr, lg, lb) = (
+            _mm256_set1_ps(LUMA_R),
+            _mm256_set1_ps(LUMA_G),
+            _mm256_set1_ps(LUMA_B),
+        );
+        unsafe {
+            for i in (0..full).step_by(8) {
+                let y = load(&b.y, i);
+                let cb = _mm256_sub_epi32(load(&b.cb, i), c128);
+                let cr = _mm256_sub_epi32(load(&b.cr, i), c128);
+                let r =
+                    _mm256_srai_epi32::<16>(_mm256_add_epi32(_mm256_mullo_epi32(cr, k_r), half));
+                let bb =
+                    _mm256_srai_epi32::<16>(_mm256_add_epi32(_mm256_mullo_epi32(cb, k_b), half));
+                let g = _mm256_srai_epi32::<16>(_mm256_add_epi32(
+                    _mm256_add_epi32(_mm256_mullo_epi32(cb, k_gb), half),
+                    _mm256_mullo_epi32(cr, k_gr),
+                ));
+                let r = _mm256_cvtepi32_ps(clamp(_mm256_add_epi32(y, r)));
+                let g = _mm256_cvtepi32_ps(clamp(_mm256_add_epi32(y, g)));
+                let bb = _mm256_cvtepi32_ps(clamp(_mm256_add_epi32(y, bb)));
+                let l = _mm256_add_ps(
+                    _mm256_add_ps(_mm256_mul_ps(lr, r), _mm256_mul_ps(lg, g)),
+                    _mm256_mul_ps(lb, bb),
+                );
+                _mm256_storeu_ps(out[i..i + 8].as_mut_ptr(), l);
+            }
+        }
+        for (i, o) in out.iter_mut().enumerate().skip(full) {
+            *o = luma_of(tables, b.y[i], b.cb[i], b.cr[i]);
         }
     }
 }
@@ -772,6 +1064,106 @@ impl BlockRows for VirtRows {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn xorshift(seed: u32) -> impl FnMut() -> u32 {
+        let mut x = seed;
+        move || {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x
+        }
+    }
+
+    /// The AVX2 upsampling and luma equal the scalar definition bit for
+    /// bit, on random planes, every 2x/1x layout and widths that are not a
+    /// multiple of 8.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn avx2_upsampling_and_luma_equal_scalar() {
+        if !std::arch::is_x86_feature_detected!("avx2") {
+            eprintln!("no AVX2 here; scalar path only");
+            return;
+        }
+        let mut rnd = xorshift(0x9E37_79B9);
+        let tables = YccTables::new();
+        let mut cases = 0;
+        for &(fh, fv) in &[(1, 1), (2, 1), (2, 2)] {
+            for &full_w in &[1usize, 7, 8, 9, 17, 100, 513, 1031, 2000] {
+                let cw = full_w.div_ceil(fh);
+                let (ystride, cstride) = (full_w.div_ceil(8) * 8, cw.div_ceil(8) * 8);
+                let mut row =
+                    |n: usize| -> Vec<u8> { (0..n + GATHER_PAD).map(|_| rnd() as u8).collect() };
+                let (y, cb0, cb1, cr0, cr1) = (
+                    row(ystride),
+                    row(cstride),
+                    row(cstride),
+                    row(cstride),
+                    row(cstride),
+                );
+                let plan = SamplePlan::new(full_w, 3);
+                let taps = Taps::new(&plan.xs, fh, fv, cw);
+                let src = RowSrc {
+                    y: &y,
+                    cb0: &cb0,
+                    cb1: &cb1,
+                    cr0: &cr0,
+                    cr1: &cr1,
+                };
+                let w = plan.xs.len();
+                let (mut a, mut b) = (RowBufs::new(w, cstride), RowBufs::new(w, cstride));
+                ycc_row_scalar(&src, &taps, fh, fv, &mut a);
+                // SAFETY: AVX2 checked above; taps below the strides, rows padded.
+                unsafe { ycc_avx2::ycc_row(&src, &taps, fh, fv, &mut b) };
+                assert_eq!(
+                    (&a.y, &a.cb, &a.cr),
+                    (&b.y, &b.cb, &b.cr),
+                    "{fh}x{fv} w {full_w}"
+                );
+                let (mut la, mut lb) = (vec![0f32; w], vec![0f32; w]);
+                luma_row_scalar(&tables, &a, &mut la);
+                // SAFETY: AVX2 checked above.
+                unsafe { ycc_avx2::luma_row(&tables, &a, &mut lb) };
+                let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&la), bits(&lb), "{fh}x{fv} w {full_w}");
+                cases += 1;
+            }
+        }
+        assert_eq!(cases, 27);
+    }
+
+    /// The AVX2 colour conversion and luma equal libjpeg's tables followed
+    /// by the reference's float luma on every (Y, Cb, Cr) with Y on a grid
+    /// and all Cb, Cr, including the clamping corners.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn avx2_luma_equals_tables_on_all_chroma() {
+        if !std::arch::is_x86_feature_detected!("avx2") {
+            return;
+        }
+        let tables = YccTables::new();
+        let mut b = RowBufs::new(256 * 256, 8);
+        let mut out = vec![0f32; 256 * 256];
+        for y in (0..256).step_by(15).chain([254, 255]) {
+            for i in 0..256 * 256 {
+                b.y[i] = y;
+                b.cb[i] = (i / 256) as i32;
+                b.cr[i] = (i % 256) as i32;
+            }
+            // SAFETY: AVX2 checked above.
+            unsafe { ycc_avx2::luma_row(&tables, &b, &mut out) };
+            for (i, &l) in out.iter().enumerate() {
+                let want = luma_of(&tables, y, b.cb[i], b.cr[i]);
+                assert_eq!(
+                    l.to_bits(),
+                    want.to_bits(),
+                    "y {y} cb {} cr {}",
+                    i / 256,
+                    i % 256
+                );
+            }
+        }
+    }
 
     #[test]
     fn range_limit_matches_libjpeg_table() {

@@ -58,6 +58,16 @@ fn dct_matrix() -> &'static [[f32; 64]; 16] {
 /// reference's float-luma entry points. `luma` is used as scratch (the filter
 /// runs in place), which is why it is taken mutably.
 pub fn hash_float_luma(luma: &mut [f32], rows: usize, cols: usize) -> PdqHashes {
+    hash_luma(luma, rows, cols, false)
+}
+
+/// [`hash_float_luma`] on a plane stored transposed (`lt[c * rows + r]`),
+/// as the JPEG sampler emits it: the filter starts with a transpose anyway.
+pub(crate) fn hash_float_luma_transposed(lt: &mut [f32], rows: usize, cols: usize) -> PdqHashes {
+    hash_luma(lt, rows, cols, true)
+}
+
+fn hash_luma(luma: &mut [f32], rows: usize, cols: usize, transposed: bool) -> PdqHashes {
     debug_assert_eq!(luma.len(), rows * cols);
     if rows < MIN_HASHABLE_DIM || cols < MIN_HASHABLE_DIM {
         let zero = PdqHash::from_words([0; 16]);
@@ -74,14 +84,25 @@ pub fn hash_float_luma(luma: &mut [f32], rows: usize, cols: usize) -> PdqHashes 
     let unfiltered = if rows == 64 && cols == 64 {
         let mut a = [[0f32; 64]; 64];
         for (i, row) in a.iter_mut().enumerate() {
-            row.copy_from_slice(&luma[i * 64..i * 64 + 64]);
+            if transposed {
+                for (j, v) in row.iter_mut().enumerate() {
+                    *v = luma[j * 64 + i];
+                }
+            } else {
+                row.copy_from_slice(&luma[i * 64..i * 64 + 64]);
+            }
         }
         Some(a)
     } else {
         None
     };
 
-    let filtered = jarosz::filter_and_decimate(luma, rows, cols);
+    let filtered = if transposed {
+        let mut scratch = vec![0f32; rows * cols];
+        jarosz::filter_and_decimate_transposed(luma, &mut scratch, rows, cols)
+    } else {
+        jarosz::filter_and_decimate(luma, rows, cols)
+    };
 
     let (dih_quality, dct) = quality_and_dct(&filtered);
     let dihedral = dihedral_hashes(&dct);
@@ -257,6 +278,45 @@ fn dihedral_hashes(a: &[[f32; 16]; 16]) -> [PdqHash; 8] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The transposed entry (fed by the JPEG sampler through
+    /// `transpose_strip`, in 8-row strips) gives exactly the row-major
+    /// result, including the unfiltered 64x64 case and sizes that are not
+    /// multiples of 8.
+    #[test]
+    fn transposed_input_hashes_identically() {
+        let mut x = 0x2545_F491u32;
+        for &(rows, cols) in &[
+            (64, 64),
+            (512, 512),
+            (100, 37),
+            (17, 203),
+            (512, 341),
+            (15, 80),
+        ] {
+            let luma: Vec<f32> = (0..rows * cols)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 17;
+                    x ^= x << 5;
+                    (x % 25500) as f32 / 100.0
+                })
+                .collect();
+            let mut lt = vec![0f32; rows * cols];
+            for r0 in (0..rows).step_by(8) {
+                let k = (rows - r0).min(8);
+                crate::jarosz::transpose_strip(&luma[r0 * cols..], k, cols, r0, rows, &mut lt);
+            }
+            for r in 0..rows {
+                for c in 0..cols {
+                    assert_eq!(lt[c * rows + r].to_bits(), luma[r * cols + c].to_bits());
+                }
+            }
+            let a = hash_float_luma(&mut luma.clone(), rows, cols);
+            let b = hash_float_luma_transposed(&mut lt, rows, cols);
+            assert_eq!(a, b, "{rows}x{cols}");
+        }
+    }
 
     #[test]
     fn torben_matches_sorting_for_odd_and_even_counts() {

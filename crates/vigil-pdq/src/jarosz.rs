@@ -162,6 +162,90 @@ fn transpose(src: &[f32], rows: usize, cols: usize, dst: &mut [f32]) {
     }
 }
 
+/// Writes the `k` rows of `strip` (`k` x `cols`, row-major; `k <= 8`) as
+/// rows `r0..r0 + k` of a `rows` x `cols` plane stored transposed
+/// (`dst[c * rows + r]`). Exact (data movement only); one AVX 8x8 tile
+/// per 8 columns when `k == 8`.
+pub(crate) fn transpose_strip(
+    strip: &[f32],
+    k: usize,
+    cols: usize,
+    r0: usize,
+    rows: usize,
+    dst: &mut [f32],
+) {
+    assert!(strip.len() >= k * cols && dst.len() >= rows * cols && r0 + k <= rows);
+    let mut c0 = 0;
+    #[cfg(target_arch = "x86_64")]
+    if k == 8 && std::arch::is_x86_feature_detected!("avx") {
+        c0 = cols / 8 * 8;
+        // SAFETY: AVX checked; the assert above bounds every access
+        // (columns < c0 <= cols, rows r0..r0 + 8 <= rows).
+        unsafe { transpose_tiles_avx(strip, cols, c0, r0, rows, dst) };
+    }
+    for c in c0..cols {
+        for r in 0..k {
+            dst[c * rows + r0 + r] = strip[r * cols + c];
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+unsafe fn transpose_tiles_avx(
+    strip: &[f32],
+    cols: usize,
+    c_end: usize,
+    r0: usize,
+    rows: usize,
+    dst: &mut [f32],
+) {
+    use std::arch::x86_64::*;
+    unsafe {
+        for c0 in (0..c_end).step_by(8) {
+            let m: [__m256; 8] =
+                std::array::from_fn(|i| _mm256_loadu_ps(strip.as_ptr().add(i * cols + c0)));
+            let out = tile8(m);
+            for (i, v) in out.iter().enumerate() {
+                _mm256_storeu_ps(dst.as_mut_ptr().add((c0 + i) * rows + r0), *v);
+            }
+        }
+    }
+}
+
+/// 8x8 transpose in registers.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+fn tile8(m: [std::arch::x86_64::__m256; 8]) -> [std::arch::x86_64::__m256; 8] {
+    use std::arch::x86_64::*;
+    let t0 = _mm256_unpacklo_ps(m[0], m[1]);
+    let t1 = _mm256_unpackhi_ps(m[0], m[1]);
+    let t2 = _mm256_unpacklo_ps(m[2], m[3]);
+    let t3 = _mm256_unpackhi_ps(m[2], m[3]);
+    let t4 = _mm256_unpacklo_ps(m[4], m[5]);
+    let t5 = _mm256_unpackhi_ps(m[4], m[5]);
+    let t6 = _mm256_unpacklo_ps(m[6], m[7]);
+    let t7 = _mm256_unpackhi_ps(m[6], m[7]);
+    let u0 = _mm256_shuffle_ps::<0x44>(t0, t2);
+    let u1 = _mm256_shuffle_ps::<0xEE>(t0, t2);
+    let u2 = _mm256_shuffle_ps::<0x44>(t1, t3);
+    let u3 = _mm256_shuffle_ps::<0xEE>(t1, t3);
+    let u4 = _mm256_shuffle_ps::<0x44>(t4, t6);
+    let u5 = _mm256_shuffle_ps::<0xEE>(t4, t6);
+    let u6 = _mm256_shuffle_ps::<0x44>(t5, t7);
+    let u7 = _mm256_shuffle_ps::<0xEE>(t5, t7);
+    [
+        _mm256_permute2f128_ps::<0x20>(u0, u4),
+        _mm256_permute2f128_ps::<0x20>(u1, u5),
+        _mm256_permute2f128_ps::<0x20>(u2, u6),
+        _mm256_permute2f128_ps::<0x20>(u3, u7),
+        _mm256_permute2f128_ps::<0x31>(u0, u4),
+        _mm256_permute2f128_ps::<0x31>(u1, u5),
+        _mm256_permute2f128_ps::<0x31>(u2, u6),
+        _mm256_permute2f128_ps::<0x31>(u3, u7),
+    ]
+}
+
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx")]
 unsafe fn transpose_avx(src: &[f32], rows: usize, cols: usize, dst: &mut [f32]) {
@@ -209,6 +293,22 @@ unsafe fn transpose_avx(src: &[f32], rows: usize, cols: usize, dst: &mut [f32]) 
 /// Runs the reference's two X,Y rounds on `luma` (`rows` x `cols`,
 /// row-major) and returns the decimated 64x64 plane. `luma` is clobbered.
 pub(crate) fn filter_and_decimate(luma: &mut [f32], rows: usize, cols: usize) -> [[f32; 64]; 64] {
+    let mut lt = vec![0f32; rows * cols];
+    // Round 1, rows: transpose so that a row becomes a lockstep column.
+    transpose(luma, rows, cols, &mut lt); // cols x rows
+    filter_and_decimate_transposed(&mut lt, luma, rows, cols)
+}
+
+/// [`filter_and_decimate`] on luma that is already transposed (`lt` is
+/// `cols` x `rows`), which the JPEG sampler emits directly so that the
+/// first transpose of the whole plane is not needed. `scratch` holds
+/// `rows * cols`; both are clobbered.
+pub(crate) fn filter_and_decimate_transposed(
+    lt: &mut [f32],
+    scratch: &mut [f32],
+    rows: usize,
+    cols: usize,
+) -> [[f32; 64]; 64] {
     let wr = window_size(cols); // box along rows
     let wc = window_size(rows); // box along columns
     let row_steps = box_steps(cols, wr);
@@ -217,21 +317,20 @@ pub(crate) fn filter_and_decimate(luma: &mut [f32], rows: usize, cols: usize) ->
     let dec_cols = decimation_indices(cols);
 
     let n = rows * cols;
-    let mut t1 = vec![0f32; n];
     let mut t2 = vec![0f32; n];
     let all = |o: u32| Some(o as usize);
 
-    // Round 1, rows: transpose so that a row becomes a lockstep column.
-    transpose(luma, rows, cols, &mut t1); // cols x rows
-    lockstep_box(&t1, rows, &row_steps, &mut t2, &all);
-    transpose(&t2, cols, rows, luma); // rows x cols
+    // Round 1, rows, on the transposed plane (a row is a lockstep column).
+    lockstep_box(lt, rows, &row_steps, &mut t2, &all);
+    transpose(&t2, cols, rows, scratch); // rows x cols
     // Round 1, columns.
-    lockstep_box(luma, cols, &col_steps, &mut t1, &all);
+    let t1 = lt;
+    lockstep_box(scratch, cols, &col_steps, t1, &all);
 
     // Round 2, rows: only the decimated columns are ever read afterwards.
     // (When cols < 64 several decimated slots share a column, hence the
     // unique list.)
-    transpose(&t1, rows, cols, &mut t2); // cols x rows
+    transpose(t1, rows, cols, &mut t2); // cols x rows
     let (col_slot, ncols_kept) = slots(&dec_cols, cols);
     let mut picked = vec![0f32; ncols_kept * rows]; // one line per kept column
     lockstep_box(&t2, rows, &row_steps, &mut picked, &|o| {

@@ -120,7 +120,7 @@ pub(crate) fn decode_sampled(
     bytes: &[u8],
     max_pixels: u64,
 ) -> Result<(Sampled, u32, u32), PdqError> {
-    match decode_with(bytes, max_pixels, Mode::Coefficients { baseline: true })? {
+    match decode_with(bytes, max_pixels, Mode::Hash)? {
         Some(r) => Ok(r),
         // A layout the sampled reconstruction does not cover: let libjpeg
         // do the whole decode (a second entropy pass, but rare).
@@ -136,6 +136,9 @@ pub(crate) enum Mode {
     /// streaming decoder ([`baseline`], if `baseline` and the file is a
     /// plain baseline one) or else from libjpeg's `jpeg_read_coefficients`.
     Coefficients { baseline: bool },
+    /// As `Coefficients { baseline: true }`, but colour images come back
+    /// as float luma only (what hashing needs; see [`coef::Sampler::finish`]).
+    Hash,
     /// Only the streaming baseline decoder; `None` if it does not apply
     /// (for the benchmark's per-path figures).
     StreamingOnly,
@@ -235,10 +238,15 @@ unsafe fn run(
 
         match mode {
             Mode::Coefficients { baseline } => {
-                return Ok(coefficients(d, channels, bytes, baseline, false).map(|s| (s, w, h)));
+                return Ok(
+                    coefficients(d, channels, bytes, baseline, false, false).map(|s| (s, w, h))
+                );
+            }
+            Mode::Hash => {
+                return Ok(coefficients(d, channels, bytes, true, false, true).map(|s| (s, w, h)));
             }
             Mode::StreamingOnly => {
-                return Ok(coefficients(d, channels, bytes, true, true).map(|s| (s, w, h)));
+                return Ok(coefficients(d, channels, bytes, true, true, false).map(|s| (s, w, h)));
             }
             Mode::Scanlines { .. } => {}
         }
@@ -280,12 +288,7 @@ unsafe fn run(
         }
         sys::jpeg_abort_decompress(&mut d.cinfo);
         Ok(Some((
-            Sampled {
-                width: plan.out_width(),
-                height: plan.out_height(),
-                channels,
-                data,
-            },
+            Sampled::pixels(plan.out_width(), plan.out_height(), channels, data),
             w,
             h,
         )))
@@ -303,6 +306,7 @@ unsafe fn coefficients(
     bytes: &[u8],
     baseline: bool,
     streaming_only: bool,
+    luma: bool,
 ) -> Option<Sampled> {
     unsafe {
         let ci = &d.cinfo;
@@ -330,7 +334,9 @@ unsafe fn coefficients(
         let ycc = ci.jpeg_color_space == sys::J_COLOR_SPACE::JCS_YCbCr;
         let layout = coef::layout(&comps, ycc, w)?;
         let plan = SamplePlan::new(w, h);
-        if baseline && let Some(s) = try_baseline(&d.cinfo, bytes, info, &comps, layout, &plan) {
+        if baseline
+            && let Some(s) = try_baseline(&d.cinfo, bytes, info, &comps, layout, &plan, luma)
+        {
             return Some(s);
         }
         if streaming_only {
@@ -377,7 +383,7 @@ unsafe fn coefficients(
             .iter_mut()
             .map(|r| r as &mut dyn coef::BlockRows)
             .collect();
-        Some(coef::sample(layout, &comps, &qts, &mut srcs, &plan))
+        Some(coef::sample(layout, &comps, &qts, &mut srcs, &plan, luma))
     }
 }
 
@@ -397,12 +403,13 @@ unsafe fn try_baseline(
     comps: &[coef::Comp],
     layout: coef::Layout,
     plan: &SamplePlan,
+    luma: bool,
 ) -> Option<Sampled> {
     // SAFETY: the caller's contract.
     let (scan, qts) = unsafe { baseline_scan(ci, bytes, info, comps)? };
     let mut sampler = coef::Sampler::new(layout, comps, &qts, plan);
     baseline::decode(&scan, &mut sampler).ok()?;
-    Some(sampler.finish())
+    Some(sampler.finish(luma))
 }
 
 /// The scan description and dequantisation tables for [`baseline::decode`],
@@ -587,8 +594,9 @@ mod tests {
                 coef_names.push(path.file_name().unwrap().to_string_lossy().into_owned());
             }
             // The public entry point agrees with libjpeg's pixels too.
+            // It returns the luma directly; bit for bit that of libjpeg's pixels.
             let (s, w, h) = decode_sampled(&bytes, u64::MAX).unwrap();
-            assert!(s == full.0 && (w, h) == (full.1, full.2));
+            assert!(s.same_luma(&full.0) && (w, h) == (full.1, full.2));
         }
         coef_names.sort();
         // Everything except the 3-pixel-wide 4:2:0 file (libjpeg switches to

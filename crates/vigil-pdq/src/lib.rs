@@ -33,7 +33,11 @@
 //! decodes the file as if it had never been tried. Otherwise libjpeg
 //! entropy-decodes to DCT coefficients (`jpeg_read_coefficients`). Either
 //! way `coef` rebuilds only the pixels the 512x512 sample reads, with
-//! libjpeg's exact integer IDCT, fancy upsampling and colour tables.
+//! libjpeg's exact integer IDCT, fancy upsampling and colour tables. When
+//! hashing, upsampling, colour conversion and the float luma are one pass
+//! (AVX2 when the CPU has it, tested bit-equal to the scalar path) that
+//! writes the luma already transposed, as the filter's first pass wants it;
+//! no RGB plane is made.
 //! Layouts it does not reproduce (CMYK, exotic sampling factors, progressive
 //! files that libjpeg would block-smooth) go through libjpeg's full decode
 //! instead. All paths are tested against libjpeg's own output (pixels, and
@@ -113,7 +117,7 @@ pub fn hash_image_bytes(bytes: &[u8], limits: &DecodeLimits) -> Result<PdqOutput
             (d.sampled, d.width, d.height, d.exif_orientation)
         }
     };
-    Ok(finish(&sampled, width, height, exif_orientation))
+    Ok(finish(sampled, width, height, exif_orientation))
 }
 
 /// Hashes many encoded images on the rayon pool (both cores on the
@@ -163,17 +167,20 @@ fn hash_pixels(width: u32, height: u32, px: &[u8], channels: usize) -> Result<Pd
     }
     let plan = raster::SamplePlan::new(width as usize, height as usize);
     let sampled = raster::Sampled::from_full(&plan, px, width as usize, channels);
-    Ok(finish(&sampled, width, height, None))
+    Ok(finish(sampled, width, height, None))
 }
 
 fn finish(
-    sampled: &raster::Sampled,
+    sampled: raster::Sampled,
     width: u32,
     height: u32,
     exif_orientation: Option<u8>,
 ) -> PdqOutput {
-    let mut luma = sampled.luma();
-    let h = core::hash_float_luma(&mut luma, sampled.height, sampled.width);
+    let (rows, cols) = (sampled.height, sampled.width);
+    let h = match sampled.into_hash_input() {
+        (mut lt, true) => core::hash_float_luma_transposed(&mut lt, rows, cols),
+        (mut luma, false) => core::hash_float_luma(&mut luma, rows, cols),
+    };
     PdqOutput {
         hash: h.hash,
         quality: h.quality,
@@ -230,12 +237,75 @@ pub mod bench_support {
         Ok(jpeg::decode_with(bytes, limits.max_pixels, mode)?.map(|r| Sample(r.0)))
     }
 
-    pub fn luma(s: &Sample) -> Vec<f32> {
-        s.0.luma()
+    /// The float luma as the hash takes it (already computed, and
+    /// transposed, by the decoder for colour JPEGs).
+    pub fn luma(s: Sample) -> JpegLuma {
+        let (rows, cols) = (s.0.height, s.0.width);
+        let (luma, transposed) = s.0.into_hash_input();
+        JpegLuma {
+            luma,
+            rows,
+            cols,
+            transposed,
+        }
     }
 
-    pub fn filter(luma: &mut [f32], rows: usize, cols: usize) -> [[f32; 64]; 64] {
-        jarosz::filter_and_decimate(luma, rows, cols)
+    /// A luma plane as the hash consumes it.
+    pub struct JpegLuma {
+        pub luma: Vec<f32>,
+        pub rows: usize,
+        pub cols: usize,
+        /// `luma[c * rows + r]` instead of `luma[r * cols + c]`.
+        pub transposed: bool,
+    }
+
+    impl JpegLuma {
+        /// Value at row `r`, column `c`, whatever the layout.
+        pub fn at(&self, r: usize, c: usize) -> f32 {
+            if self.transposed {
+                self.luma[c * self.rows + r]
+            } else {
+                self.luma[r * self.cols + c]
+            }
+        }
+    }
+
+    /// JPEG only, to float luma by one route (`None` when the file takes
+    /// libjpeg's full decode): `fused` is the hashing route (upsampling,
+    /// colour and luma in one AVX2 pass, no RGB plane); otherwise the same
+    /// decoder produces RGB bytes and the luma is computed from them, as
+    /// before the fusion. The fused plane comes back transposed, as the
+    /// hash takes it.
+    pub fn decode_jpeg_luma(
+        bytes: &[u8],
+        limits: &DecodeLimits,
+        fused: bool,
+    ) -> Result<Option<JpegLuma>, PdqError> {
+        let mode = if fused {
+            jpeg::Mode::Hash
+        } else {
+            jpeg::Mode::Coefficients { baseline: true }
+        };
+        // In the layout the hash consumes (transposed on the fused route).
+        Ok(jpeg::decode_with(bytes, limits.max_pixels, mode)?.map(|r| {
+            let (rows, cols) = (r.0.height, r.0.width);
+            let (luma, transposed) = r.0.into_hash_input();
+            JpegLuma {
+                luma,
+                rows,
+                cols,
+                transposed,
+            }
+        }))
+    }
+
+    pub fn filter(l: &mut JpegLuma) -> [[f32; 64]; 64] {
+        if l.transposed {
+            let mut scratch = vec![0f32; l.rows * l.cols];
+            jarosz::filter_and_decimate_transposed(&mut l.luma, &mut scratch, l.rows, l.cols)
+        } else {
+            jarosz::filter_and_decimate(&mut l.luma, l.rows, l.cols)
+        }
     }
 
     /// Quality, DCT, medians and bits from a 64x64 plane.

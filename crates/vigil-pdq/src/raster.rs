@@ -51,15 +51,50 @@ impl SamplePlan {
 
 /// 8-bit pixels after the pre-resize: 1 channel (grey) or 3 (RGB),
 /// interleaved, row-major.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Sampled {
     pub width: usize,
     pub height: usize,
     pub channels: usize,
     pub data: Vec<u8>,
+    /// The float luma, when the decoder computed it directly instead of
+    /// `data` (the JPEG hashing route); empty otherwise.
+    pub luma: Vec<f32>,
+    /// `luma` is stored transposed (`luma[c * height + r]`), which is how
+    /// the filter wants it.
+    pub luma_transposed: bool,
 }
 
 impl Sampled {
+    /// Pixels only; the luma is computed from them on demand.
+    pub fn pixels(width: usize, height: usize, channels: usize, data: Vec<u8>) -> Sampled {
+        Sampled {
+            width,
+            height,
+            channels,
+            data,
+            luma: Vec::new(),
+            luma_transposed: false,
+        }
+    }
+
+    /// Same size and bit-identical float luma: what the hash sees.
+    #[cfg(test)]
+    pub fn same_luma(&self, other: &Sampled) -> bool {
+        let bits = |s: &Sampled| s.luma().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        (self.width, self.height) == (other.width, other.height) && bits(self) == bits(other)
+    }
+
+    /// The float luma in whichever layout it is (no copy) and whether it
+    /// is transposed.
+    pub fn into_hash_input(self) -> (Vec<f32>, bool) {
+        if self.luma.is_empty() {
+            (self.luma(), false)
+        } else {
+            (self.luma, self.luma_transposed)
+        }
+    }
+
     /// Samples a full interleaved buffer through `plan`.
     pub fn from_full(plan: &SamplePlan, src: &[u8], src_width: usize, channels: usize) -> Sampled {
         let (w, h) = (plan.out_width(), plan.out_height());
@@ -68,18 +103,26 @@ impl Sampled {
             let row = &src[y as usize * src_width * channels..][..src_width * channels];
             sample_row(row, &plan.xs, channels, &mut data);
         }
-        Sampled {
-            width: w,
-            height: h,
-            channels,
-            data,
-        }
+        Sampled::pixels(w, h, channels, data)
     }
 
     /// The reference's float luma: `0.299f*R + 0.587f*G + 0.114f*B` left to
     /// right for colour; the value itself for grey (which is *not* the
     /// colour formula with R=G=B: that is off by one ulp for some values).
     pub fn luma(&self) -> Vec<f32> {
+        if !self.luma.is_empty() {
+            if !self.luma_transposed {
+                return self.luma.clone();
+            }
+            let (w, h) = (self.width, self.height);
+            let mut out = vec![0f32; w * h];
+            for (r, row) in out.chunks_exact_mut(w.max(1)).enumerate() {
+                for (c, v) in row.iter_mut().enumerate() {
+                    *v = self.luma[c * h + r];
+                }
+            }
+            return out;
+        }
         let mut out = vec![0f32; self.width * self.height];
         match self.channels {
             1 => {
@@ -144,19 +187,9 @@ mod tests {
 
     #[test]
     fn grey_luma_is_the_value_itself() {
-        let s = Sampled {
-            width: 2,
-            height: 1,
-            channels: 1,
-            data: vec![0, 255],
-        };
+        let s = Sampled::pixels(2, 1, 1, vec![0, 255]);
         assert_eq!(s.luma(), vec![0.0, 255.0]);
-        let c = Sampled {
-            width: 1,
-            height: 1,
-            channels: 3,
-            data: vec![10, 20, 30],
-        };
+        let c = Sampled::pixels(1, 1, 3, vec![10, 20, 30]);
         assert_eq!(
             c.luma(),
             vec![0.299f32 * 10.0 + 0.587f32 * 20.0 + 0.114f32 * 30.0]
