@@ -3,8 +3,7 @@
 //! import, ack, outcomes, counts), the graph exports and reports, and the
 //! chat reindex — through the router in-process, on SQLite and (with
 //! `VIGIL_TEST_DATABASE_URL`) PostgreSQL. Each endpoint: a success and a
-//! refusal. Self-contained on purpose (the shared helpers are being moved
-//! into `tests/common`).
+//! refusal.
 
 use std::process::Command;
 
@@ -12,43 +11,18 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use serde_json::{Value, json};
-use tower::ServiceExt;
 use vigil_domain::{NewEvent, NewIdentifier, NewPerson, Release};
 use vigil_server::Config;
 use vigil_share::AgencyKeys;
 use vigil_share::secrecy::ExposeSecret;
 use vigil_store::{ChatImportRequest, Store};
 
+use crate::common::{self, Reply};
+
 const PW: &str = "correct horse battery";
 
-struct Reply {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!(
-                "not JSON ({e}), status {}: {}",
-                self.status,
-                String::from_utf8_lossy(&self.body)
-            )
-        })
-    }
-    fn header(&self, name: header::HeaderName) -> String {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string()
-    }
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-}
-
+/// A request whose body is raw bytes (hash-set files, sealed packages), as a
+/// client uploads them.
 async fn call(app: &Router, method: Method, uri: &str, token: &str, body: Vec<u8>) -> Reply {
     let req = Request::builder()
         .method(method)
@@ -57,18 +31,7 @@ async fn call(app: &Router, method: Method, uri: &str, token: &str, body: Vec<u8
         .header(header::CONTENT_TYPE, "application/octet-stream")
         .body(Body::from(body))
         .unwrap();
-    let res = app.clone().oneshot(req).await.unwrap();
-    let status = res.status();
-    let headers = res.headers().clone();
-    let body = axum::body::to_bytes(res.into_body(), 1 << 26)
-        .await
-        .unwrap()
-        .to_vec();
-    Reply {
-        status,
-        headers,
-        body,
-    }
+    common::send(app, req).await
 }
 
 async fn get(app: &Router, uri: &str, token: &str) -> Reply {
@@ -80,25 +43,7 @@ async fn post(app: &Router, uri: &str, token: &str, body: impl Into<Vec<u8>>) ->
 }
 
 async fn post_json(app: &Router, uri: &str, token: &str, body: Value) -> Reply {
-    let req = Request::builder()
-        .method(Method::POST)
-        .uri(uri)
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(body.to_string()))
-        .unwrap();
-    let res = app.clone().oneshot(req).await.unwrap();
-    let status = res.status();
-    let headers = res.headers().clone();
-    let body = axum::body::to_bytes(res.into_body(), 1 << 26)
-        .await
-        .unwrap()
-        .to_vec();
-    Reply {
-        status,
-        headers,
-        body,
-    }
+    common::send(app, common::post_json(uri, token, body)).await
 }
 
 /// One instance: an agency with an investigator, a forensic examiner, a

@@ -123,6 +123,15 @@ impl Reply {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 
+    /// A header's value, or "" when absent.
+    pub fn header(&self, name: header::HeaderName) -> String {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    }
+
     pub fn content_type(&self) -> &str {
         self.headers
             .get(header::CONTENT_TYPE)
