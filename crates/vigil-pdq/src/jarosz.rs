@@ -256,32 +256,7 @@ unsafe fn transpose_avx(src: &[f32], rows: usize, cols: usize, dst: &mut [f32]) 
             for c0 in (0..cols).step_by(8) {
                 let p = |i: usize| src.as_ptr().add((r0 + i) * cols + c0);
                 let m: [__m256; 8] = std::array::from_fn(|i| _mm256_loadu_ps(p(i)));
-                let t0 = _mm256_unpacklo_ps(m[0], m[1]);
-                let t1 = _mm256_unpackhi_ps(m[0], m[1]);
-                let t2 = _mm256_unpacklo_ps(m[2], m[3]);
-                let t3 = _mm256_unpackhi_ps(m[2], m[3]);
-                let t4 = _mm256_unpacklo_ps(m[4], m[5]);
-                let t5 = _mm256_unpackhi_ps(m[4], m[5]);
-                let t6 = _mm256_unpacklo_ps(m[6], m[7]);
-                let t7 = _mm256_unpackhi_ps(m[6], m[7]);
-                let u0 = _mm256_shuffle_ps::<0x44>(t0, t2);
-                let u1 = _mm256_shuffle_ps::<0xEE>(t0, t2);
-                let u2 = _mm256_shuffle_ps::<0x44>(t1, t3);
-                let u3 = _mm256_shuffle_ps::<0xEE>(t1, t3);
-                let u4 = _mm256_shuffle_ps::<0x44>(t4, t6);
-                let u5 = _mm256_shuffle_ps::<0xEE>(t4, t6);
-                let u6 = _mm256_shuffle_ps::<0x44>(t5, t7);
-                let u7 = _mm256_shuffle_ps::<0xEE>(t5, t7);
-                let out = [
-                    _mm256_permute2f128_ps::<0x20>(u0, u4),
-                    _mm256_permute2f128_ps::<0x20>(u1, u5),
-                    _mm256_permute2f128_ps::<0x20>(u2, u6),
-                    _mm256_permute2f128_ps::<0x20>(u3, u7),
-                    _mm256_permute2f128_ps::<0x31>(u0, u4),
-                    _mm256_permute2f128_ps::<0x31>(u1, u5),
-                    _mm256_permute2f128_ps::<0x31>(u2, u6),
-                    _mm256_permute2f128_ps::<0x31>(u3, u7),
-                ];
+                let out = tile8(m);
                 for (i, v) in out.iter().enumerate() {
                     _mm256_storeu_ps(dst.as_mut_ptr().add((c0 + i) * rows + r0), *v);
                 }

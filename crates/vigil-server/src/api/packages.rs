@@ -204,11 +204,7 @@ async fn build_package(c: ApiCaller, ApiJson(b): ApiJson<BuildIn>) -> Result<Res
         .store
         .seal_leads(&c.principal, &b.operation, to, &geo, unlock(pass.as_ref()))
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(PackageOut::from(built.record)),
-    )
-        .into_response())
+    Ok(created(built.record))
 }
 
 /// Builds an outcomes package for an agency: the outcomes (arrests,
@@ -232,11 +228,12 @@ async fn build_outcomes(
         .store
         .seal_outcomes(&c.principal, &b.to, unlock(pass.as_ref()))
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(PackageOut::from(built.record)),
-    )
-        .into_response())
+    Ok(created(built.record))
+}
+
+/// A package just built here, as the 201 answer of the routes that seal one.
+fn created(record: vigil_store::PackageRecord) -> Response {
+    (StatusCode::CREATED, axum::Json(PackageOut::from(record))).into_response()
 }
 
 /// The UUID of a received package named by id or UUID.
@@ -272,11 +269,7 @@ async fn ack_package(c: ApiCaller, ApiPath(id): ApiPath<String>) -> Result<Respo
         .store
         .seal_ack(&c.principal, &uid, unlock(pass.as_ref()))
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(PackageOut::from(built.record)),
-    )
-        .into_response())
+    Ok(created(built.record))
 }
 
 /// The sealed bytes of a package built here (by id or UUID), as the file
